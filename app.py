@@ -1,0 +1,207 @@
+"""Application factory: configuration, extensions, blueprints, CLI and error handlers."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, has_request_context, render_template, request, session
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+
+LANGUAGES = ("fr", "en")
+DEV_SECRET_FILE = "secret_key"
+log = logging.getLogger(__name__)
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    """Read a yes/no environment variable."""
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def config_from_env(instance_path: str) -> dict:
+    """Build the configuration from environment variables, with safe embedded defaults."""
+    env = os.environ.get("APP_ENV", "development")
+    production = env == "production"
+    redis_url = os.environ.get("REDIS_URL", "fakeredis://")
+    return {
+        "APP_ENV": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "consentement.db")
+        ),
+        "REDIS_URL": redis_url,
+        "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if production else "locmem"),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _env_bool("MAIL_USE_SSL"),
+        "MAIL_TIMEOUT": int(os.environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "Consentement LRE <noreply@consentement-lre.example>"),
+        "RATELIMIT_STORAGE_URI": os.environ.get(
+            "RATELIMIT_STORAGE_URI", redis_url if redis_url.startswith(("redis://", "rediss://")) else "memory://"
+        ),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("BABEL_DEFAULT_TIMEZONE", "Europe/Paris"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "DEV_OUTBOX": not production and env != "testing",
+    }
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    """Refuse to start in production without a real key; elsewhere keep one in the instance folder."""
+    key = app.config.get("SECRET_KEY")
+    if app.config["APP_ENV"] == "production":
+        if not key or len(key) < 32:
+            raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production.")
+        return
+    if key:
+        return
+    path = Path(app.instance_path) / DEV_SECRET_FILE
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    app.config["SECRET_KEY"] = path.read_text().strip()
+
+
+def select_locale() -> str:
+    """French unless the visitor chose English or their browser prefers it."""
+    if not has_request_context():
+        return "fr"
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="fr")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the application; `config` overrides what the environment says."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(config_from_env(app.instance_path))
+    if config:
+        app.config.update(config)
+    _ensure_secret_key(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_security_headers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind every extension to the app."""
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    mail.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    from consents.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    from flask_babel import format_date, format_datetime
+
+    from consents.clock import days_until
+
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, days_left=days_until)
+
+    @app.context_processor
+    def inject_language():
+        from flask_babel import get_locale
+        return {"current_language": str(get_locale() or "fr"), "dev_outbox_enabled": app.config["DEV_OUTBOX"]}
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount one blueprint per audience."""
+    from blueprints.auth import bp as auth_bp
+    from blueprints.recipient import bp as recipient_bp
+    from blueprints.sender import bp as sender_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(sender_bp)
+    app.register_blueprint(recipient_bp)
+    if app.config["DEV_OUTBOX"]:
+        from blueprints.dev import bp as dev_bp
+        app.register_blueprint(dev_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer errors with a translated page, never a stack trace."""
+
+    def page(status: int, title: str, message: str):
+        return render_template("errors/error.html", status=status, title=title, message=message), status
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return page(404, _("Page introuvable"), _("Cette adresse ne correspond à aucune page. Vérifiez le lien reçu."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return page(400, _("Formulaire expiré"), _("Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez."))
+
+    @app.errorhandler(400)
+    def bad_request(_error):
+        return page(400, _("Requête invalide"), _("La demande n'a pas pu être comprise. Rechargez la page et recommencez."))
+
+    @app.errorhandler(405)
+    def not_allowed(_error):
+        return page(405, _("Action non permise"), _("Cette action n'est pas possible à cette adresse."))
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return page(413, _("Envoi trop volumineux"), _("Les données envoyées sont trop volumineuses."))
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        return page(429, _("Trop de demandes"), _("Vous avez fait trop de demandes en peu de temps. Patientez une minute puis réessayez."))
+
+    @app.errorhandler(500)
+    def server_error(_error):
+        db.session.rollback()
+        return page(500, _("Erreur du service"), _("Une erreur est survenue de notre côté. Rien de ce qui était enregistré n'a été perdu ; réessayez dans un instant."))
+
+
+def register_security_headers(app: Flask) -> None:
+    """Send a strict content security policy and the usual hardening headers."""
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def register_cli(app: Flask) -> None:
+    """Add the project's CLI commands."""
+    from cli import register
+
+    register(app)

@@ -1,0 +1,29 @@
+"""Forms of the auth blueprint."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from blueprints import rule
+from consents.rules import MIN_PASSWORD_LENGTH, check_siren, normalise_email
+
+
+class SignUpForm(FlaskForm):
+    """Create a sender organisation and its owner."""
+
+    legal_name = StringField(_l("Raison sociale (nom affiché à vos destinataires)"),
+                             validators=[DataRequired(_l("Indiquez votre raison sociale.")), Length(max=200)])
+    siren = StringField(_l("SIREN (facultatif, 9 chiffres)"), validators=[rule(check_siren)])
+    email = EmailField(_l("Adresse email"), validators=[DataRequired(_l("Indiquez votre adresse email.")),
+                                                        rule(normalise_email)])
+    password = PasswordField(_l("Mot de passe (au moins 12 caractères)"), validators=[
+        DataRequired(_l("Choisissez un mot de passe.")),
+        Length(min=MIN_PASSWORD_LENGTH, message=_l("Le mot de passe doit compter au moins %(min)d caractères.")),
+    ])
+
+
+class LoginForm(FlaskForm):
+    """Log in with email and password."""
+
+    email = EmailField(_l("Adresse email"), validators=[DataRequired(_l("Indiquez votre adresse email."))])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(_l("Indiquez votre mot de passe."))])

@@ -1,0 +1,78 @@
+"""Views of the auth blueprint."""
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app import LANGUAGES
+from blueprints.auth import bp
+from blueprints.auth.forms import LoginForm, SignUpForm
+from consents.accounts import authenticate, sign_up
+from consents.rules import RuleError
+from extensions import limiter
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow only same-site relative redirects."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("sender.manager")
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def signup():
+    """Create a sender account."""
+    if current_user.is_authenticated:
+        return redirect(url_for("sender.manager"))
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            user = sign_up(form.legal_name.data, form.siren.data, form.email.data, form.password.data)
+        except RuleError as exc:
+            form.email.errors.append(str(exc.message))
+        else:
+            session.clear()
+            login_user(user)
+            flash(_("Bienvenue ! Votre compte est créé."), "success")
+            return redirect(url_for("sender.manager"))
+    return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    """Log a sender user in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("sender.manager"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Adresse email ou mot de passe incorrect."))
+    return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/deconnexion", methods=["POST"])
+@login_required
+def logout():
+    """Log the current user out."""
+    logout_user()
+    session.clear()
+    flash(_("Vous êtes déconnecté."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/langue/<code>")
+def set_language(code: str):
+    """Switch the interface language and come back to the same page."""
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")))

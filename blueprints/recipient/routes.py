@@ -1,0 +1,49 @@
+"""Views of the recipient blueprint."""
+from flask import abort, render_template, request
+from flask_babel import get_locale
+
+from blueprints import client_ip
+from blueprints.recipient import bp
+from consents.lifecycle import RequestExpired, answer_request, consent_sender, find_request, open_request
+from consents.texts import consent_text
+from extensions import limiter
+
+
+def _page(req, status: int = 200, expired: bool = False):
+    """Render the answer page for a request in the visitor's language."""
+    consent = req.consent
+    sender = consent_sender(consent)
+    text = consent_text(sender.legal_name, consent.contact.email, req.scope_lre, req.scope_avis, str(get_locale()))
+    return render_template("recipient/answer.html", req=req, consent=consent, sender=sender, text=text,
+                           expired=expired or (req.answered_at is None and not req.is_open)), status
+
+
+@bp.route("/c/<token>", methods=["GET"])
+@limiter.limit("60 per minute")
+def answer(token: str):
+    """Show a consent request to its recipient and record that it was opened."""
+    req = find_request(token)
+    if req is None:
+        abort(404)
+    open_request(req, ip=client_ip(), user_agent=request.user_agent.string)
+    return _page(req)
+
+
+@bp.route("/c/<token>", methods=["POST"])
+@limiter.limit("20 per minute")
+def submit_answer(token: str):
+    """Record the recipient's answer: accept or refuse, once."""
+    req = find_request(token)
+    if req is None:
+        abort(404)
+    choice = request.form.get("reponse")
+    if choice not in ("accepter", "refuser"):
+        abort(400)
+    sender = consent_sender(req.consent)
+    text = consent_text(sender.legal_name, req.consent.contact.email, req.scope_lre, req.scope_avis, str(get_locale()))
+    try:
+        answer_request(req, accept=choice == "accepter", text=text, ip=client_ip(),
+                       user_agent=request.user_agent.string)
+    except RequestExpired:
+        return _page(req, status=410, expired=True)
+    return _page(req)

@@ -1,0 +1,121 @@
+"""Views of the sender blueprint."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from blueprints import render_htmx_template
+from blueprints.sender import bp
+from blueprints.sender.forms import AskManyForm, AskOneForm
+from consents.events import history
+from consents.lifecycle import remind, request_consents
+from consents.models import STATUSES
+from consents.queries import list_consents, sender_consent, status_counts
+from consents.rules import Recipient, RuleError, check_name, normalise_email, parse_recipient_list
+from jobs.queue import dispatch_emails
+
+
+@bp.route("/")
+def index():
+    """Send visitors to their manager, or to the login page."""
+    return redirect(url_for("sender.manager" if current_user.is_authenticated else "auth.login"))
+
+
+def _manager_args() -> dict:
+    """Parse the manager's filter, search and page from the query string."""
+    status = request.args.get("statut", "")
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    return {"status": status if status in STATUSES else "", "q": request.args.get("q", "")[:100].strip(), "page": page}
+
+
+@bp.route("/gestionnaire")
+@login_required
+def manager():
+    """List the sender's consents with counts, filter, search and pagination."""
+    args = _manager_args()
+    counts = status_counts(current_user.sender_id)
+    page = list_consents(current_user.sender_id, status=args["status"] or None, q=args["q"], page=args["page"],
+                         counts=counts)
+    return render_htmx_template("sender/manager.html", "sender/partial/manager.html",
+                                page=page, counts=counts, args=args)
+
+
+def _ask(form, recipients, errors=()):
+    """Run an ask and render its outcome; a rule violation goes back to the form."""
+    try:
+        outcome = request_consents(current_user.sender, current_user, recipients, form.delay.data,
+                                   lre=form.lre, avis=form.avis)
+    except RuleError as exc:
+        form.delay.errors = [*form.delay.errors, str(exc.message)]
+        return None
+    dispatch_emails(outcome.outbox_ids)
+    return render_template("sender/ask_result.html", outcome=outcome, errors=errors)
+
+
+@bp.route("/gestionnaire/demander", methods=["GET", "POST"])
+@login_required
+def ask_one():
+    """Ask one recipient for consent."""
+    form = AskOneForm()
+    if form.validate_on_submit():
+        recipient = Recipient(normalise_email(form.email.data), check_name(form.name.data), form.kind.data)
+        result = _ask(form, [recipient])
+        if result is not None:
+            return result
+    return render_template("sender/ask_one.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/gestionnaire/demander-plusieurs", methods=["GET", "POST"])
+@login_required
+def ask_many():
+    """Ask many recipients from a pasted list; bad lines are reported, good ones still asked."""
+    form = AskManyForm()
+    if form.validate_on_submit():
+        try:
+            recipients, errors = parse_recipient_list(form.recipients.data)
+        except RuleError as exc:
+            form.recipients.errors = [str(exc.message)]
+        else:
+            if not recipients:
+                form.recipients.errors = [_("Aucune ligne valide : corrigez les lignes signalées ci-dessous.")]
+                return render_template("sender/ask_many.html", form=form, line_errors=errors), 422
+            result = _ask(form, recipients, errors)
+            if result is not None:
+                return result
+    return render_template("sender/ask_many.html", form=form, line_errors=()), 200 if not form.errors else 422
+
+
+def _own_consent(consent_id: int):
+    """Return the current sender's consent or answer 404, never revealing another sender's."""
+    consent = sender_consent(current_user.sender_id, consent_id)
+    if consent is None:
+        abort(404)
+    return consent
+
+
+@bp.route("/gestionnaire/contacts/<int:consent_id>")
+@login_required
+def contact(consent_id: int):
+    """Show one contact's consent and its full history."""
+    consent = _own_consent(consent_id)
+    return render_htmx_template("sender/contact.html", "sender/partial/contact.html",
+                                consent=consent, events=history(consent))
+
+
+@bp.route("/gestionnaire/contacts/<int:consent_id>/relancer", methods=["POST"])
+@login_required
+def remind_contact(consent_id: int):
+    """Send a reminder for a pending request."""
+    consent = _own_consent(consent_id)
+    try:
+        email_id = remind(consent, current_user)
+    except RuleError as exc:
+        flash(str(exc.message), "error")
+    else:
+        dispatch_emails([email_id])
+        flash(_("Relance envoyée à %(email)s.", email=consent.contact.email), "success")
+    if request.headers.get("HX-Request"):
+        return render_template("sender/partial/contact.html", consent=consent, events=history(consent))
+    return redirect(url_for("sender.contact", consent_id=consent.id))

@@ -1,0 +1,210 @@
+"""State changes of consents: each function is one transaction that writes its history."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
+
+from consents import clock
+from consents.db import db
+from consents.emails import queue_request_email
+from consents.events import record_event
+from consents.links import public_url
+from consents.models import (
+    ACCEPTED, PENDING, REFUSED, Consent, ConsentRequest, Contact, OutboundEmail, RequestToken, Sender, User,
+)
+from consents.rules import Recipient, RuleError, check_delay
+from consents.texts import ConsentText
+
+REMIND_COOLDOWN = timedelta(hours=24)
+
+
+def hash_token(token: str) -> str:
+    """Return the SHA-256 under which a request token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _new_token(request: ConsentRequest) -> str:
+    """Create a 192-bit random token for `request`, store its hash and return it."""
+    token = secrets.token_urlsafe(24)
+    db.session.add(RequestToken(request_id=request.id, token_hash=hash_token(token), created_at=clock.now()))
+    return token
+
+
+def _search_text(contact: Contact) -> str:
+    """The lower-case text the manager's search matches against."""
+    return f"{contact.email} {contact.name}".lower()[:460]
+
+
+@dataclass
+class AskOutcome:
+    """What happened to each recipient of one ask."""
+
+    asked: list[Recipient] = field(default_factory=list)
+    already_accepted: list[Recipient] = field(default_factory=list)
+    already_pending: list[Recipient] = field(default_factory=list)
+    professional_lre_only: list[Recipient] = field(default_factory=list)
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+def request_consents(sender: Sender, user: User, recipients: list[Recipient], delay_days, *,
+                     lre: bool, avis: bool) -> AskOutcome:
+    """Ask each recipient for consent and queue their emails, all in one transaction."""
+    delay = check_delay(delay_days)
+    if not (lre or avis):
+        raise RuleError(_l("Choisissez au moins un usage : LRE ou avis électronique."))
+    at = clock.now()
+    outcome = AskOutcome()
+    emails = [r.email for r in recipients]
+    contacts = {c.email: c for c in Contact.query.filter(Contact.sender_id == sender.id, Contact.email.in_(emails))}
+    consents = {}
+    if contacts:
+        ids = [c.id for c in contacts.values()]
+        consents = {k.contact_id: k for k in Consent.query.filter(Consent.contact_id.in_(ids))}
+    queued: list[OutboundEmail] = []
+    try:
+        for recipient in recipients:
+            contact = contacts.get(recipient.email)
+            if contact is None:
+                contact = Contact(sender_id=sender.id, email=recipient.email, name=recipient.name,
+                                  kind=recipient.kind, created_at=at)
+                db.session.add(contact)
+                db.session.flush()
+            else:
+                contact.name = recipient.name or contact.name
+                contact.kind = recipient.kind
+            consent = consents.get(contact.id)
+            if consent is not None and consent.effective_status == ACCEPTED:
+                outcome.already_accepted.append(recipient)
+                continue
+            if consent is not None and consent.effective_status == PENDING:
+                outcome.already_pending.append(recipient)
+                continue
+            if consent is None:
+                consent = Consent(sender_id=sender.id, contact_id=contact.id, contact=contact)
+                db.session.add(consent)
+                db.session.flush()
+            elif consent.expired:
+                _record_expiry(consent)
+            if recipient.kind == "professionnel" and lre and not avis:
+                outcome.professional_lre_only.append(recipient)
+            request = ConsentRequest(
+                consent=consent, sender_id=sender.id, requested_by_id=user.id, channel="email",
+                scope_lre=lre, scope_avis=avis, delay_days=delay, deadline=at + timedelta(days=delay),
+                created_at=at,
+            )
+            db.session.add(request)
+            db.session.flush()
+            consent.status, consent.deadline, consent.channel = PENDING, request.deadline, "email"
+            consent.scope_lre, consent.scope_avis = lre, avis
+            consent.changed_at, consent.search_text = at, _search_text(contact)
+            record_event(consent, "requested", user=user, request=request,
+                         data={"delay_days": delay, "deadline": request.deadline.isoformat() + "Z",
+                               "scope": consent.scope_label_keys, "kind": contact.kind})
+            link = public_url("recipient.answer", token=_new_token(request))
+            queued.append(queue_request_email(request, sender, link))
+            outcome.asked.append(recipient)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    outcome.outbox_ids = [e.id for e in queued]
+    return outcome
+
+
+def _record_expiry(consent: Consent) -> None:
+    """Turn a pending consent past its deadline into a refusal, with its «expiré» event."""
+    request = consent.requests[-1] if consent.requests else None
+    consent.status, consent.changed_at = REFUSED, consent.deadline
+    record_event(consent, "expired", request=request, data={"deadline": consent.deadline.isoformat() + "Z"})
+
+
+def find_request(token: str) -> ConsentRequest | None:
+    """Return the request a token opens, or None."""
+    row = RequestToken.query.filter_by(token_hash=hash_token(token or "")).first()
+    return row.request if row else None
+
+
+def open_request(request: ConsentRequest, *, ip: str | None, user_agent: str | None) -> None:
+    """Record the first opening of a request's page (later openings change nothing)."""
+    if request.opened_at is not None:
+        return
+    at = clock.now()
+    claimed = db.session.execute(
+        update(ConsentRequest).where(ConsentRequest.id == request.id, ConsentRequest.opened_at.is_(None))
+        .values(opened_at=at)
+    ).rowcount
+    if claimed:
+        record_event(request.consent, "opened", actor="recipient", request=request, ip=ip, user_agent=user_agent)
+    db.session.commit()
+
+
+class RequestExpired(Exception):
+    """The deadline passed before the recipient answered."""
+
+
+def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, ip: str | None,
+                   user_agent: str | None) -> bool:
+    """Record the recipient's answer once; return False when an answer was already recorded."""
+    if request.answered_at is not None:
+        return False
+    at = clock.now()
+    if request.deadline <= at:
+        raise RequestExpired()
+    answer = ACCEPTED if accept else REFUSED
+    # The conditional update makes a double click or a second tab a no-op, even when concurrent.
+    claimed = db.session.execute(
+        update(ConsentRequest).where(ConsentRequest.id == request.id, ConsentRequest.answered_at.is_(None))
+        .values(answered_at=at, answer=answer)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return False
+    consent = request.consent
+    consent.status, consent.decided_at, consent.changed_at = answer, at, at
+    consent.deadline, consent.channel = None, request.channel
+    record_event(consent, answer, actor="recipient", request=request, ip=ip, user_agent=user_agent, data={
+        "text_version": text.version, "text_sha256": text.sha256, "language": text.language,
+        "scope": consent.scope_label_keys,
+    })
+    db.session.commit()
+    db.session.refresh(request)
+    return True
+
+
+def remind(consent: Consent, user: User) -> int:
+    """Send the recipient of a pending consent a reminder with a fresh link; return the outbox id."""
+    if consent.effective_status != PENDING or not consent.requests:
+        raise RuleError(_l("Seule une demande en attente peut être relancée."))
+    request = consent.requests[-1]
+    at = clock.now()
+    if request.last_reminded_at is not None and at - request.last_reminded_at < REMIND_COOLDOWN:
+        raise RuleError(_l("Ce destinataire a déjà été relancé il y a moins de 24 heures."))
+    request.last_reminded_at = at
+    link = public_url("recipient.answer", token=_new_token(request))
+    email = queue_request_email(request, consent_sender(consent), link, reminder=True)
+    record_event(consent, "reminded", user=user, request=request)
+    db.session.commit()
+    return email.id
+
+
+def consent_sender(consent: Consent) -> Sender:
+    """Return the sender a consent belongs to."""
+    return db.session.get(Sender, consent.sender_id)
+
+
+def mark_email_sent(email: OutboundEmail, message_id: str) -> None:
+    """Record that an outbox email left, and the 'sent' event of its request."""
+    at = clock.now()
+    email.sent_at = at
+    if email.request_id is not None:
+        request = db.session.get(ConsentRequest, email.request_id)
+        if request.sent_at is None:
+            request.sent_at = at
+        record_event(request.consent, "sent", request=request,
+                     data={"email_kind": email.kind, "message_id": message_id, "to": email.to})
+    db.session.commit()

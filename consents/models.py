@@ -1,0 +1,188 @@
+"""Database models of the consent domain; times are naive UTC."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import and_, case, or_
+from sqlalchemy.ext.hybrid import hybrid_property
+
+from consents import clock
+from consents.db import db
+
+KINDS = ("particulier", "professionnel", "administration")
+PENDING, ACCEPTED, REFUSED, REVOKED = "pending", "accepted", "refused", "revoked"
+STATUSES = (ACCEPTED, REFUSED, PENDING, REVOKED)
+
+
+class Sender(db.Model):
+    """An organisation that asks for consents; its legal name is what recipients see."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    legal_name = db.Column(db.String(200), nullable=False)
+    siren = db.Column(db.String(9))
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: a sender's owner or member (support comes later)."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False, index=True)
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    password_hash = db.Column(db.String(256), nullable=False)
+    role = db.Column(db.String(20), nullable=False, default="owner")
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+
+    sender = db.relationship(Sender)
+
+
+class Contact(db.Model):
+    """A recipient in one sender's book, unique per sender and normalised email."""
+
+    __table_args__ = (db.UniqueConstraint("sender_id", "email", name="uq_contact_sender_email"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False)
+    email = db.Column(db.String(254), nullable=False)
+    name = db.Column(db.String(200), nullable=False, default="")
+    kind = db.Column(db.String(20), nullable=False, default="particulier")
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+
+
+class Consent(db.Model):
+    """The current state of one contact's consent to one sender."""
+
+    __table_args__ = (
+        db.UniqueConstraint("contact_id", name="uq_consent_contact_id"),
+        db.Index("ix_consent_sender_changed", "sender_id", "changed_at", "id"),
+        db.Index("ix_consent_sender_status", "sender_id", "status", "deadline"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False)
+    contact_id = db.Column(db.Integer, db.ForeignKey("contact.id"), nullable=False)
+    status = db.Column(db.String(20), nullable=False, default=PENDING)
+    scope_lre = db.Column(db.Boolean, nullable=False, default=True)
+    scope_avis = db.Column(db.Boolean, nullable=False, default=False)
+    channel = db.Column(db.String(20), nullable=False, default="email")
+    deadline = db.Column(db.DateTime)
+    decided_at = db.Column(db.DateTime)
+    revoked_at = db.Column(db.DateTime)
+    changed_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    # Denormalised from the contact so the manager's search and sort need no join.
+    search_text = db.Column(db.String(460), nullable=False, default="")
+
+    contact = db.relationship(Contact, lazy="joined")
+    requests = db.relationship("ConsentRequest", back_populates="consent", order_by="ConsentRequest.id")
+
+    @hybrid_property
+    def effective_status(self) -> str:
+        """Status as the law reads it now: a pending consent past its deadline is refused."""
+        if self.status == PENDING and self.deadline is not None and self.deadline <= clock.now():
+            return REFUSED
+        return self.status
+
+    @effective_status.inplace.expression
+    @classmethod
+    def _effective_status_expression(cls):
+        expired = and_(cls.status == PENDING, cls.deadline <= clock.now())
+        return case((expired, REFUSED), else_=cls.status)
+
+    @property
+    def expired(self) -> bool:
+        """True when the refusal comes from an unanswered deadline rather than an answer."""
+        return self.status == PENDING and self.effective_status == REFUSED
+
+    @classmethod
+    def status_filter(cls, status: str):
+        """SQL condition selecting consents whose effective status is `status`."""
+        at = clock.now()
+        if status == PENDING:
+            return and_(cls.status == PENDING, or_(cls.deadline.is_(None), cls.deadline > at))
+        if status == REFUSED:
+            return or_(cls.status == REFUSED, and_(cls.status == PENDING, cls.deadline <= at))
+        return cls.status == status
+
+    @property
+    def scope_label_keys(self) -> list[str]:
+        """The scope as a list of keys: 'lre', 'avis'."""
+        return [k for k, on in (("lre", self.scope_lre), ("avis", self.scope_avis)) if on]
+
+
+class ConsentRequest(db.Model):
+    """One ask sent to a recipient, reachable only through its secret token."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    consent_id = db.Column(db.Integer, db.ForeignKey("consent.id"), nullable=False, index=True)
+    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False)
+    requested_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    channel = db.Column(db.String(20), nullable=False, default="email")
+    scope_lre = db.Column(db.Boolean, nullable=False, default=True)
+    scope_avis = db.Column(db.Boolean, nullable=False, default=False)
+    delay_days = db.Column(db.Integer, nullable=False)
+    deadline = db.Column(db.DateTime, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    sent_at = db.Column(db.DateTime)
+    opened_at = db.Column(db.DateTime)
+    answered_at = db.Column(db.DateTime)
+    answer = db.Column(db.String(20))
+    last_reminded_at = db.Column(db.DateTime)
+
+    consent = db.relationship(Consent, back_populates="requests")
+    requested_by = db.relationship(User)
+
+    @property
+    def is_open(self) -> bool:
+        """True while the recipient can still answer."""
+        return self.answered_at is None and self.deadline > clock.now()
+
+
+class RequestToken(db.Model):
+    """A secret link to a request, kept only as its SHA-256; a reminder adds one, the first stays valid."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("consent_request.id"), nullable=False, index=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+
+    request = db.relationship(ConsentRequest)
+
+
+class ConsentEvent(db.Model):
+    """One line of a consent's append-only history."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    consent_id = db.Column(db.Integer, db.ForeignKey("consent.id"), nullable=False, index=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("consent_request.id"))
+    kind = db.Column(db.String(30), nullable=False)
+    actor = db.Column(db.String(20), nullable=False)  # user, recipient, system
+    actor_user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    ip = db.Column(db.String(45))
+    user_agent = db.Column(db.String(500))
+    data = db.Column(db.JSON, nullable=False, default=dict)
+
+    actor_user = db.relationship(User)
+
+
+class OutboundEmail(db.Model):
+    """An email waiting to leave or already sent: written with the change that causes it."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), index=True)
+    request_id = db.Column(db.Integer, db.ForeignKey("consent_request.id"), index=True)
+    kind = db.Column(db.String(30), nullable=False)
+    to = db.Column(db.String(254), nullable=False)
+    subject = db.Column(db.String(300), nullable=False)
+    text_body = db.Column(db.Text, nullable=False)
+    html_body = db.Column(db.Text, nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    sent_at = db.Column(db.DateTime)
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    last_error = db.Column(db.String(500))
+
+
+def utc_iso(at: datetime | None) -> str | None:
+    """Format a naive UTC datetime as ISO 8601 with a Z."""
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ") if at else None

@@ -1,0 +1,70 @@
+"""Read-side queries of the manager: lists, counts and one sender's contacts."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from consents.db import db
+from consents.models import STATUSES, Consent
+
+PER_PAGE = 25
+
+
+@dataclass
+class Page:
+    """One page of consents with what pagination links need."""
+
+    items: list[Consent]
+    page: int
+    total: int
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def status_counts(sender_id: int) -> dict[str, int]:
+    """Count a sender's consents by effective status, expired pending ones as refused."""
+    status = Consent.effective_status
+    rows = db.session.execute(
+        select(status, func.count()).where(Consent.sender_id == sender_id).group_by(status)
+    ).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({s: n for s, n in rows})
+    return counts
+
+
+def _like_pattern(q: str) -> str:
+    """Escape LIKE wildcards in the searched text."""
+    escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def list_consents(sender_id: int, *, status: str | None = None, q: str = "", page: int = 1,
+                  counts: dict[str, int] | None = None) -> Page:
+    """Return one page of a sender's consents, newest change first."""
+    conditions = [Consent.sender_id == sender_id]
+    if status in STATUSES:
+        conditions.append(Consent.status_filter(status))
+    q = " ".join(q.split())
+    if q:
+        conditions.append(Consent.search_text.like(_like_pattern(q), escape="\\"))
+    if counts is not None and not q:
+        total = sum(counts.values()) if status not in STATUSES else counts[status]
+    else:
+        total = db.session.execute(select(func.count()).select_from(Consent).where(*conditions)).scalar_one()
+    page = max(1, min(page, max(1, math.ceil(total / PER_PAGE))))
+    items = db.session.execute(
+        select(Consent).where(*conditions).order_by(Consent.changed_at.desc(), Consent.id.desc())
+        .offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+    ).scalars().all()
+    return Page(items=list(items), page=page, total=total)
+
+
+def sender_consent(sender_id: int, consent_id: int) -> Consent | None:
+    """Return a consent only if it belongs to the sender (others are invisible)."""
+    return Consent.query.filter_by(id=consent_id, sender_id=sender_id).first()
