@@ -11,6 +11,10 @@ for message in catalog:
     if not message.id:
         continue
     message.flags.discard("fuzzy")
-    message.string = message.id  # plural ids are (singular, plural): French uses both forms as written
+    if isinstance(message.id, tuple):
+        # Every plural form beyond the first uses the plural msgid, as French writes it.
+        message.string = (message.id[0],) + (message.id[1],) * (catalog.num_plurals - 1)
+    else:
+        message.string = message.id
 with path.open("wb") as handle:
     write_po(handle, catalog, width=110)
