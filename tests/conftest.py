@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +108,9 @@ def app_config(database_url, redis_url):
 def app(app_config):
     """The application, with an app context pushed for the test body."""
     application = create_app(app_config)
+    # Requests reuse the test's app context, so give each one a fresh `g` (locale, user, CSRF caches),
+    # before any other hook runs, as a real server would.
+    application.before_request_funcs.setdefault(None, []).insert(0, lambda: g.__dict__.clear())
     with application.app_context():
         yield application
         db.session.remove()
