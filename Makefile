@@ -24,7 +24,7 @@ install-dev: $(VENV)/.installed-dev translations
 
 ## Build the .mo catalogues (they are not committed).
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations >/dev/null
 
 ## Extract strings into translations/messages.pot and merge them into the fr and en catalogues.
 extract: $(VENV)/.installed
