@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 
 import click
 from flask import Flask
@@ -33,12 +32,13 @@ def register(app: Flask) -> None:
     @click.option("--redis-port", default=6399, type=int)
     def embedded(host: str, port: int, redis_port: int):
         """Run the dev server, an in-process Redis stand-in and an RQ worker together."""
-        from fakeredis import TcpFakeServer
+        from jobs.standin import start_standin
 
-        server = TcpFakeServer(("127.0.0.1", redis_port), server_type="redis")
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = start_standin(redis_port)
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
         env = dict(os.environ, REDIS_URL=redis_url, BASE_URL=os.environ.get("BASE_URL", f"http://{host}:{port}"))
+        # The stand-in speaks too little Lua for the limiter's scripts: keep rate limits in memory here.
+        env.setdefault("RATELIMIT_STORAGE_URI", "memory://")
         rq = os.path.join(os.path.dirname(sys.executable), "rq")
         worker = subprocess.Popen(
             [rq, "worker", "--with-scheduler", "--worker-class", "rq.worker.SimpleWorker", "--url", redis_url, "default"],
