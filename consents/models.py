@@ -37,6 +37,16 @@ class User(UserMixin, db.Model):
     sender = db.relationship(Sender)
 
 
+class AskBatch(db.Model):
+    """One submission of the ask form, for one or many recipients: its emails' progress is shown."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False, index=True)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    reminders_enabled = db.Column(db.Boolean, nullable=False, default=True)
+
+
 class Contact(db.Model):
     """A recipient in one sender's book, unique per sender and normalised email."""
 
@@ -57,6 +67,8 @@ class Consent(db.Model):
         db.UniqueConstraint("contact_id", name="uq_consent_contact_id"),
         db.Index("ix_consent_sender_changed", "sender_id", "changed_at", "id"),
         db.Index("ix_consent_sender_status", "sender_id", "status", "deadline"),
+        db.Index("ix_consent_pending_deadline", "deadline",
+                 postgresql_where=db.text("status = 'pending'"), sqlite_where=db.text("status = 'pending'")),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -70,6 +82,8 @@ class Consent(db.Model):
     decided_at = db.Column(db.DateTime)
     revoked_at = db.Column(db.DateTime)
     changed_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    bounced_at = db.Column(db.DateTime)  # the latest request's email was refused for good
+    head_hash = db.Column(db.String(64))  # hash of the newest event in this consent's chain
     # Denormalised from the contact so the manager's search and sort need no join.
     search_text = db.Column(db.String(460), nullable=False, default="")
 
@@ -113,6 +127,11 @@ class Consent(db.Model):
 class ConsentRequest(db.Model):
     """One ask sent to a recipient, reachable only through its secret token."""
 
+    __table_args__ = (
+        db.Index("ix_consent_request_open_deadline", "deadline",
+                 postgresql_where=db.text("answered_at IS NULL"), sqlite_where=db.text("answered_at IS NULL")),
+    )
+
     id = db.Column(db.Integer, primary_key=True)
     consent_id = db.Column(db.Integer, db.ForeignKey("consent.id"), nullable=False, index=True)
     sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False)
@@ -128,6 +147,9 @@ class ConsentRequest(db.Model):
     answered_at = db.Column(db.DateTime)
     answer = db.Column(db.String(20))
     last_reminded_at = db.Column(db.DateTime)
+    reminders_enabled = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    auto_reminded_at = db.Column(db.DateTime)
+    batch_id = db.Column(db.Integer, db.ForeignKey("ask_batch.id"), index=True)
 
     consent = db.relationship(Consent, back_populates="requests")
     requested_by = db.relationship(User)
@@ -162,12 +184,20 @@ class ConsentEvent(db.Model):
     ip = db.Column(db.String(45))
     user_agent = db.Column(db.String(500))
     data = db.Column(db.JSON, nullable=False, default=dict)
+    prev_hash = db.Column(db.String(64), nullable=False)
+    hash = db.Column(db.String(64), nullable=False)
 
     actor_user = db.relationship(User)
 
 
 class OutboundEmail(db.Model):
     """An email waiting to leave or already sent: written with the change that causes it."""
+
+    __table_args__ = (
+        db.Index("ix_outbound_email_unsent", "id",
+                 postgresql_where=db.text("sent_at IS NULL AND failed_at IS NULL"),
+                 sqlite_where=db.text("sent_at IS NULL AND failed_at IS NULL")),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), index=True)
@@ -181,6 +211,10 @@ class OutboundEmail(db.Model):
     sent_at = db.Column(db.DateTime)
     attempts = db.Column(db.Integer, nullable=False, default=0)
     last_error = db.Column(db.String(500))
+    claimed_at = db.Column(db.DateTime)  # a worker is sending it: others keep off
+    failed_at = db.Column(db.DateTime)  # refused for good (SMTP 5xx): never retried
+    batch_id = db.Column(db.Integer, db.ForeignKey("ask_batch.id"), index=True)
+    dedup_key = db.Column(db.String(120), unique=True)  # one email per key, e.g. a sender's daily digest
 
 
 def utc_iso(at: datetime | None) -> str | None:

@@ -36,5 +36,6 @@ def start_standin(port: int, host: str = "127.0.0.1") -> TcpFakeServer:
     """Serve a fake Redis on host:port from a daemon thread and return the server."""
     server = TcpFakeServer((host, port), server_type="redis")
     server.RequestHandlerClass = _ForgivingHandler
+    server.daemon_threads = True  # an open client connection must not keep the process alive
     threading.Thread(target=server.serve_forever, daemon=True, name="redis-standin").start()
     return server

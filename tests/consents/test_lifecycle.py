@@ -217,3 +217,23 @@ def test_senders_are_kept_apart(sender_user):
     assert Consent.query.count() == 2
     assert status_counts(other.sender_id)[PENDING] == 1
     assert [c.sender_id for c in list_consents(other.sender_id).items] == [other.sender_id]
+
+
+def test_each_consent_history_is_a_hash_chain(sender_user):
+    from consents.events import GENESIS, hash_event
+
+    _ask(sender_user, MARIE, SARL)
+    request = ConsentRequest.query.filter(ConsentRequest.consent.has(Consent.contact.has(email=MARIE.email))).one()
+    open_request(request, ip="203.0.113.9", user_agent="UA")
+    answer_request(request, accept=True, text=_text(request), ip="203.0.113.9", user_agent="UA")
+    db.session.expire_all()
+    for consent in Consent.query:
+        events = ConsentEvent.query.filter_by(consent_id=consent.id).order_by(ConsentEvent.id).all()
+        prev = GENESIS
+        for event in events:
+            assert event.prev_hash == prev and hash_event(event) == event.hash
+            prev = event.hash
+        assert consent.head_hash == prev
+    marie = Consent.query.filter(Consent.contact.has(email=MARIE.email)).one()
+    assert [e.kind for e in ConsentEvent.query.filter_by(consent_id=marie.id).order_by(ConsentEvent.id)] == [
+        "requested", "opened", "accepted"]
