@@ -15,7 +15,8 @@ from consents.emails import queue_request_email
 from consents.events import record_event
 from consents.links import public_url
 from consents.models import (
-    ACCEPTED, PENDING, REFUSED, Consent, ConsentRequest, Contact, OutboundEmail, RequestToken, Sender, User,
+    ACCEPTED, PENDING, REFUSED, AskBatch, Consent, ConsentRequest, Contact, OutboundEmail, RequestToken, Sender,
+    User,
 )
 from consents.rules import Recipient, RuleError, check_delay
 from consents.texts import ConsentText
@@ -28,7 +29,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _new_token(request: ConsentRequest) -> str:
+def new_token(request: ConsentRequest) -> str:
     """Create a 192-bit random token for `request`, store its hash and return it."""
     token = secrets.token_urlsafe(24)
     db.session.add(RequestToken(request_id=request.id, token_hash=hash_token(token), created_at=clock.now()))
@@ -49,10 +50,11 @@ class AskOutcome:
     already_pending: list[Recipient] = field(default_factory=list)
     professional_lre_only: list[Recipient] = field(default_factory=list)
     outbox_ids: list[int] = field(default_factory=list)
+    batch_id: int | None = None
 
 
 def request_consents(sender: Sender, user: User, recipients: list[Recipient], delay_days, *,
-                     lre: bool, avis: bool) -> AskOutcome:
+                     lre: bool, avis: bool, reminders: bool = True) -> AskOutcome:
     """Ask each recipient for consent and queue their emails, all in one transaction."""
     delay = check_delay(delay_days)
     if not (lre or avis):
@@ -66,7 +68,10 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
         ids = [c.id for c in contacts.values()]
         consents = {k.contact_id: k for k in Consent.query.filter(Consent.contact_id.in_(ids))}
     queued: list[OutboundEmail] = []
+    batch = AskBatch(sender_id=sender.id, created_by_id=user.id, created_at=at, reminders_enabled=reminders)
     try:
+        db.session.add(batch)
+        db.session.flush()
         for recipient in recipients:
             contact = contacts.get(recipient.email)
             if contact is None:
@@ -95,24 +100,27 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
             request = ConsentRequest(
                 consent=consent, sender_id=sender.id, requested_by_id=user.id, channel="email",
                 scope_lre=lre, scope_avis=avis, delay_days=delay, deadline=at + timedelta(days=delay),
-                created_at=at,
+                created_at=at, batch_id=batch.id, reminders_enabled=reminders,
             )
             db.session.add(request)
             db.session.flush()
             consent.status, consent.deadline, consent.channel = PENDING, request.deadline, "email"
             consent.scope_lre, consent.scope_avis = lre, avis
-            consent.changed_at, consent.search_text = at, _search_text(contact)
+            consent.changed_at, consent.search_text, consent.bounced_at = at, _search_text(contact), None
             record_event(consent, "requested", user=user, request=request,
                          data={"delay_days": delay, "deadline": request.deadline.isoformat() + "Z",
                                "scope": consent.scope_label_keys, "kind": contact.kind})
-            link = public_url("recipient.answer", token=_new_token(request))
-            queued.append(queue_request_email(request, sender, link))
+            link = public_url("recipient.answer", token=new_token(request))
+            email = queue_request_email(request, sender, link)
+            email.batch_id = batch.id
+            queued.append(email)
             outcome.asked.append(recipient)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     outcome.outbox_ids = [e.id for e in queued]
+    outcome.batch_id = batch.id
     return outcome
 
 
@@ -185,7 +193,7 @@ def remind(consent: Consent, user: User) -> int:
     if request.last_reminded_at is not None and at - request.last_reminded_at < REMIND_COOLDOWN:
         raise RuleError(_l("Ce destinataire a déjà été relancé il y a moins de 24 heures."))
     request.last_reminded_at = at
-    link = public_url("recipient.answer", token=_new_token(request))
+    link = public_url("recipient.answer", token=new_token(request))
     email = queue_request_email(request, consent_sender(consent), link, reminder=True)
     record_event(consent, "reminded", user=user, request=request)
     db.session.commit()
@@ -195,16 +203,3 @@ def remind(consent: Consent, user: User) -> int:
 def consent_sender(consent: Consent) -> Sender:
     """Return the sender a consent belongs to."""
     return db.session.get(Sender, consent.sender_id)
-
-
-def mark_email_sent(email: OutboundEmail, message_id: str) -> None:
-    """Record that an outbox email left, and the 'sent' event of its request."""
-    at = clock.now()
-    email.sent_at = at
-    if email.request_id is not None:
-        request = db.session.get(ConsentRequest, email.request_id)
-        if request.sent_at is None:
-            request.sent_at = at
-        record_event(request.consent, "sent", request=request,
-                     data={"email_kind": email.kind, "message_id": message_id, "to": email.to})
-    db.session.commit()

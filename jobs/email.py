@@ -1,13 +1,17 @@
-"""Sending outbox emails through Flask-Mailman."""
+"""Sending outbox emails through Flask-Mailman, over one reused SMTP connection per worker."""
 from __future__ import annotations
+
+import smtplib
 
 from flask import current_app
 from flask_mailman import EmailMultiAlternatives
 
 from consents.db import db
-from consents.lifecycle import mark_email_sent
 from consents.models import OutboundEmail
+from consents.outbox import claim, mark_refused, mark_retry, mark_sent
 from jobs.context import job_context
+
+_connections: dict[tuple, object] = {}
 
 
 def message_id_for(email: OutboundEmail) -> str:
@@ -16,26 +20,69 @@ def message_id_for(email: OutboundEmail) -> str:
     return f"<outbox-{email.id}-{email.created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
+def _connection_key() -> tuple:
+    """What identifies a mail connection: the app's mail state and where it sends."""
+    state = current_app.extensions["mailman"]
+    return id(state), state.backend, state.server, state.port
+
+
+def _open_connection():
+    """Return this worker's mail connection, opening it once and reusing it for every email."""
+    key = _connection_key()
+    if key not in _connections:
+        connection = current_app.extensions["mailman"].get_connection(fail_silently=False)
+        connection.open()
+        _connections[key] = connection
+    return _connections[key]
+
+
+def _drop_connection() -> None:
+    """Forget a connection that failed, so the next email opens a fresh one."""
+    connection = _connections.pop(_connection_key(), None)
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # a broken connection may fail to close; it is dropped either way
+            pass
+
+
+def permanent_failure(exc: Exception) -> bool:
+    """True when the SMTP server refused the email for good (5xx): retrying would not help."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
 def send_email(email_id: int) -> str:
-    """Send one outbox email unless it has left already."""
+    """Send one outbox email once: skipped when sent, failed for good, or held by another worker."""
     with job_context():
+        if not claim(email_id):
+            return "skipped"
         email = db.session.get(OutboundEmail, email_id)
-        if email is None:
-            return "missing"
-        if email.sent_at is not None:
-            return "already sent"
         message_id = message_id_for(email)
         message = EmailMultiAlternatives(
-            subject=email.subject, body=email.text_body, to=[email.to],
+            subject=email.subject, body=email.text_body, to=[a.strip() for a in email.to.split(",")],
             from_email=current_app.config["MAIL_DEFAULT_SENDER"], headers={"Message-ID": message_id},
+            connection=_open_connection(),
         )
         message.attach_alternative(email.html_body, "text/html")
-        email.attempts += 1
         try:
-            message.send()
+            try:
+                message.send()
+            except smtplib.SMTPServerDisconnected:
+                # A reused connection the server closed while idle: one fresh connection, once.
+                _drop_connection()
+                message.connection = _open_connection()
+                message.send()
         except Exception as exc:
-            email.last_error = f"{type(exc).__name__}: {exc}"[:500]
-            db.session.commit()
+            _drop_connection()
+            error = f"{type(exc).__name__}: {exc}"
+            if permanent_failure(exc):
+                mark_refused(email, error)
+                return "refused"
+            mark_retry(email, error)
             raise
-        mark_email_sent(email, message_id)
+        mark_sent(email, message_id)
         return "sent"

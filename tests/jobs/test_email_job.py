@@ -43,7 +43,7 @@ def test_sending_twice_sends_once(logged_in, mail_outbox):
     ask(logged_in)
     email_id = latest_email().id
     assert send_email(email_id) == "sent"
-    assert send_email(email_id) == "already sent"
+    assert send_email(email_id) == "skipped"
     assert len(mail_outbox) == 1
 
 
