@@ -44,7 +44,8 @@ def register(app: Flask) -> None:
             [rq, "worker", "--with-scheduler", "--worker-class", "rq.worker.SimpleWorker", "--url", redis_url, "default"],
             env=env,
         )
-        click.echo(f"Redis de substitution : {redis_url} ; worker RQ lancé (pid {worker.pid}).")
+        scheduler = subprocess.Popen([rq, "cron", "jobs.cron", "--url", redis_url], env=env)
+        click.echo(f"Redis de substitution : {redis_url} ; worker RQ (pid {worker.pid}) et cron RQ (pid {scheduler.pid}) lancés.")
         click.echo(f"Ouvrez {env['BASE_URL']}  —  emails envoyés : {env['BASE_URL']}/dev/outbox")
         try:
             subprocess.run([sys.executable, "-m", "flask", "--app", "app", "run", "--host", host, "--port", str(port)],
@@ -52,6 +53,50 @@ def register(app: Flask) -> None:
         except KeyboardInterrupt:
             pass
         finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=10)
+            for process in (scheduler, worker):
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=10)
             server.shutdown()
+
+    jobs = click.Group("jobs", help="Background jobs: failures, requeue, and running scheduled work now.")
+    app.cli.add_command(jobs)
+
+    @jobs.command("failures")
+    def failures():
+        """List the failed jobs with their last error line."""
+        from rq.job import Job
+
+        from jobs.queue import get_queue
+
+        registry = get_queue().failed_job_registry
+        ids = registry.get_job_ids()
+        if not ids:
+            click.echo("Aucun job en échec.")
+        for job in Job.fetch_many(ids, connection=registry.connection):
+            if job is not None:
+                last = (job.latest_result().exc_string or "").strip().splitlines()[-1:] if job.latest_result() else []
+                click.echo(f"{job.id}  {job.func_name}{job.args}  {last[0] if last else ''}")
+
+    @jobs.command("requeue")
+    @click.argument("job_ids", nargs=-1)
+    @click.option("--all", "requeue_all", is_flag=True, help="Requeue every failed job.")
+    def requeue(job_ids, requeue_all):
+        """Put failed jobs back in the queue."""
+        from jobs.queue import get_queue
+
+        registry = get_queue().failed_job_registry
+        targets = registry.get_job_ids() if requeue_all else list(job_ids)
+        if not targets:
+            raise click.UsageError("Indiquez des identifiants de jobs ou --all.")
+        for job_id in targets:
+            registry.requeue(job_id)
+        click.echo(f"{len(targets)} job(s) remis en file.")
+
+    @jobs.command("run")
+    @click.argument("name", type=click.Choice(["expiry", "reminders", "sweep"]))
+    def run_now(name):
+        """Run one scheduled job now, in this process."""
+        from jobs.maintenance import nightly_expiry, send_reminders, sweep_outbox
+
+        result = {"expiry": nightly_expiry, "reminders": send_reminders, "sweep": sweep_outbox}[name]()
+        click.echo(f"{name}: {result}")

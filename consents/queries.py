@@ -11,6 +11,8 @@ from consents.db import db
 from consents.models import PENDING, REFUSED, STATUSES, Consent
 
 PER_PAGE = 25
+INVALID = "invalid"  # filter: the latest request's email was refused for good
+FILTERS = (*STATUSES, INVALID)
 
 
 @dataclass
@@ -33,12 +35,14 @@ def status_counts(sender_id: int) -> dict[str, int]:
     # Grouping on the raw column keeps an index-only scan; expired pending rows are counted aside.
     expired = func.count().filter(and_(Consent.status == PENDING, Consent.deadline <= clock.now()))
     rows = db.session.execute(
-        select(Consent.status, func.count(), expired).where(Consent.sender_id == sender_id).group_by(Consent.status)
+        select(Consent.status, func.count(), expired, func.count(Consent.bounced_at))
+        .where(Consent.sender_id == sender_id).group_by(Consent.status)
     ).all()
-    counts = dict.fromkeys(STATUSES, 0)
-    for status, total, n_expired in rows:
+    counts = dict.fromkeys(FILTERS, 0)
+    for status, total, n_expired, n_invalid in rows:
         counts[status] = counts.get(status, 0) + total - n_expired
         counts[REFUSED] += n_expired
+        counts[INVALID] += n_invalid
     return counts
 
 
@@ -52,13 +56,15 @@ def list_consents(sender_id: int, *, status: str | None = None, q: str = "", pag
                   counts: dict[str, int] | None = None) -> Page:
     """Return one page of a sender's consents, newest change first."""
     conditions = [Consent.sender_id == sender_id]
-    if status in STATUSES:
+    if status == INVALID:
+        conditions.append(Consent.bounced_at.is_not(None))
+    elif status in STATUSES:
         conditions.append(Consent.status_filter(status))
     q = " ".join(q.split())
     if q:
         conditions.append(Consent.search_text.like(_like_pattern(q), escape="\\"))
     if counts is not None and not q:
-        total = sum(counts.values()) if status not in STATUSES else counts[status]
+        total = counts[status] if status in FILTERS else sum(counts[s] for s in STATUSES)
     else:
         total = db.session.execute(select(func.count()).select_from(Consent).where(*conditions)).scalar_one()
     page = max(1, min(page, max(1, math.ceil(total / PER_PAGE))))

@@ -29,7 +29,7 @@ def test_every_string_in_the_code_is_in_both_catalogues(tmp_path):
     for lang in ("fr", "en"):
         known = {m.id for m in _catalog(lang) if m.id}
         missing = used - known
-        assert not missing, f"{lang}: run `make update-translations` and translate: {sorted(missing)[:5]}"
+        assert not missing, f"{lang}: run `make update-translations` and translate: {sorted(missing, key=str)[:5]}"
 
 
 def test_every_entry_is_translated_and_not_fuzzy():

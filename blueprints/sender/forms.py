@@ -1,7 +1,7 @@
 """Forms of the sender blueprint."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from blueprints import rule
@@ -29,6 +29,8 @@ class _AskBase(FlaskForm):
         default=15,
         validators=[InputRequired(_l("Indiquez un délai de réponse en jours.")), rule(check_delay)],
     )
+
+    reminders = BooleanField(_l("Relancer automatiquement quelques jours avant l'échéance"), default=True)
 
     @property
     def lre(self) -> bool:

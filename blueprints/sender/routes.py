@@ -1,5 +1,5 @@
 """Views of the sender blueprint."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -8,8 +8,9 @@ from blueprints.sender import bp
 from blueprints.sender.forms import AskManyForm, AskOneForm
 from consents.events import history
 from consents.lifecycle import remind, request_consents
-from consents.models import STATUSES
-from consents.queries import list_consents, sender_consent, status_counts
+from consents.models import AskBatch
+from consents.outbox import batch_progress
+from consents.queries import FILTERS, list_consents, sender_consent, status_counts
 from consents.rules import Recipient, RuleError, check_name, normalise_email, parse_recipient_list
 from jobs.queue import dispatch_emails
 
@@ -27,7 +28,7 @@ def _manager_args() -> dict:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    return {"status": status if status in STATUSES else "", "q": request.args.get("q", "")[:100].strip(), "page": page}
+    return {"status": status if status in FILTERS else "", "q": request.args.get("q", "")[:100].strip(), "page": page}
 
 
 @bp.route("/gestionnaire")
@@ -46,12 +47,13 @@ def _ask(form, recipients, errors=()):
     """Run an ask and render its outcome; a rule violation goes back to the form."""
     try:
         outcome = request_consents(current_user.sender, current_user, recipients, form.delay.data,
-                                   lre=form.lre, avis=form.avis)
+                                   lre=form.lre, avis=form.avis, reminders=form.reminders.data)
     except RuleError as exc:
         form.delay.errors = [*form.delay.errors, str(exc.message)]
         return None
     dispatch_emails(outcome.outbox_ids)
-    return render_template("sender/ask_result.html", outcome=outcome, errors=errors)
+    return render_template("sender/ask_result.html", outcome=outcome, errors=errors,
+                           progress=batch_progress(outcome.batch_id))
 
 
 @bp.route("/gestionnaire/demander", methods=["GET", "POST"])
@@ -119,3 +121,11 @@ def remind_contact(consent_id: int):
     if request.headers.get("HX-Request"):
         return render_template("sender/partial/contact.html", consent=consent, events=history(consent))
     return redirect(url_for("sender.contact", consent_id=consent.id))
+
+
+@bp.route("/gestionnaire/envois/<int:batch_id>")
+@login_required
+def batch_status(batch_id: int):
+    """The progress of one ask's emails; polls itself until every email is sent or failed."""
+    batch = AskBatch.query.filter_by(id=batch_id, sender_id=current_user.sender_id).first_or_404()
+    return render_template("sender/partial/batch_progress.html", batch_id=batch.id, progress=batch_progress(batch.id))

@@ -1,0 +1,162 @@
+"""Deadlines: the nightly expiry of unanswered requests, the senders' digest, automatic reminders."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import ngettext
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from consents import clock
+from consents.canonical import canonical_json, sha256_hex
+from consents.db import db
+from consents.emails import queue_request_email
+from consents.events import GENESIS, event_content, record_event
+from consents.lifecycle import new_token
+from consents.links import public_url
+from consents.models import (
+    PENDING, REFUSED, Consent, ConsentEvent, ConsentRequest, OutboundEmail, Sender, utc_iso,
+)
+
+EXPIRY_BATCH = 5000
+REMINDER_BATCH = 500
+MAX_REMINDER_LEAD = timedelta(days=3)
+
+
+def expire_overdue(at: datetime | None = None, batch_size: int = EXPIRY_BATCH) -> Counter:
+    """Refuse every pending consent past its deadline, one «expiré» event each; return counts per sender.
+
+    Works in set-based batches: one SELECT, one multi-row INSERT of events and one UPDATE per batch,
+    so a million expiries never load a million objects. Rows another transaction holds are skipped
+    (PostgreSQL) and taken by the next run.
+    """
+    at = at or clock.now()
+    per_sender: Counter = Counter()
+    latest_request = (select(func.max(ConsentRequest.id)).where(ConsentRequest.consent_id == Consent.id)
+                      .correlate(Consent).scalar_subquery())
+    while True:
+        rows = db.session.execute(
+            select(Consent.id, Consent.sender_id, Consent.head_hash, Consent.deadline, latest_request)
+            .where(Consent.status == PENDING, Consent.deadline <= at)
+            .order_by(Consent.id).limit(batch_size).with_for_update(skip_locked=True, of=Consent)
+        ).all()
+        if not rows:
+            break
+        events, changes = [], []
+        for consent_id, sender_id, head, deadline, request_id in rows:
+            content = event_content(
+                consent_id=consent_id, request_id=request_id, kind="expired", actor="system", actor_user_id=None,
+                created_at=at, ip=None, user_agent=None, data={"deadline": utc_iso(deadline)},
+                prev_hash=head or GENESIS,
+            )
+            digest = sha256_hex(canonical_json(content))
+            events.append({**content, "created_at": at, "hash": digest})
+            changes.append({"id": consent_id, "status": REFUSED, "changed_at": deadline, "head_hash": digest})
+            per_sender[sender_id] += 1
+        db.session.execute(insert(ConsentEvent), events)
+        db.session.execute(update(Consent), changes)
+        db.session.commit()
+    return per_sender
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Start and end (UTC) of a calendar day."""
+    start = datetime.combine(day, time.min)
+    return start, start + timedelta(days=1)
+
+
+def queue_expiry_digests(day: date) -> list[int]:
+    """Write one digest email per sender whose requests expired on `day` (once per sender and day)."""
+    start, end = _day_bounds(day)
+    counts = db.session.execute(
+        select(Consent.sender_id, func.count())
+        .join(ConsentEvent, ConsentEvent.consent_id == Consent.id)
+        .where(ConsentEvent.kind == "expired", ConsentEvent.created_at >= start, ConsentEvent.created_at < end)
+        .group_by(Consent.sender_id)
+    ).all()
+    created = []
+    for sender_id, count in counts:
+        key = f"expiry-digest:{sender_id}:{day.isoformat()}"
+        if OutboundEmail.query.filter_by(dedup_key=key).first() is not None:
+            continue
+        email = _digest_email(db.session.get(Sender, sender_id), count, start, end, key)
+        if email is None:
+            continue
+        try:
+            db.session.commit()
+        except IntegrityError:  # another run wrote the same digest a moment ago
+            db.session.rollback()
+            continue
+        created.append(email.id)
+    return created
+
+
+def _digest_email(sender: Sender, count: int, start: datetime, end: datetime, key: str) -> OutboundEmail | None:
+    """Add a sender's digest email (to the sender's users) to the session."""
+    from consents.models import Contact, User
+
+    recipients = [u.email for u in User.query.filter_by(sender_id=sender.id)]
+    if not recipients:
+        return None
+    examples = db.session.execute(
+        select(Contact.email, Contact.name)
+        .join(Consent, Consent.contact_id == Contact.id)
+        .join(ConsentEvent, ConsentEvent.consent_id == Consent.id)
+        .where(Consent.sender_id == sender.id, ConsentEvent.kind == "expired",
+               ConsentEvent.created_at >= start, ConsentEvent.created_at < end)
+        .order_by(ConsentEvent.id).limit(20)
+    ).all()
+    context = dict(sender=sender, count=count, examples=examples, day=start,
+                   manager_url=public_url("sender.manager", statut="refused"))
+    with force_locale("fr"):
+        email = OutboundEmail(
+            sender_id=sender.id, kind="digest", to=", ".join(recipients)[:254], dedup_key=key,
+            subject=ngettext("%(num)d demande de consentement expirée sans réponse",
+                             "%(num)d demandes de consentement expirées sans réponse", count)[:300],
+            text_body=render_template("emails/expiry_digest.txt", **context),
+            html_body=render_template("emails/expiry_digest.html", **context),
+        )
+    db.session.add(email)
+    return email
+
+
+def reminder_lead(delay_days: int) -> timedelta | None:
+    """How long before the deadline the automatic reminder goes; None when the delay is too short."""
+    if delay_days >= 10:
+        return MAX_REMINDER_LEAD
+    if delay_days >= 5:
+        return timedelta(days=2)
+    return None
+
+
+def send_due_reminders(at: datetime | None = None, batch_size: int = REMINDER_BATCH) -> list[int]:
+    """Queue the one automatic reminder of every unanswered request whose reminder time has come."""
+    at = at or clock.now()
+    queued: list[int] = []
+    while True:
+        candidates = (
+            ConsentRequest.query.join(Consent, Consent.id == ConsentRequest.consent_id)
+            .filter(ConsentRequest.answered_at.is_(None), ConsentRequest.deadline > at,
+                    ConsentRequest.deadline <= at + MAX_REMINDER_LEAD,
+                    ConsentRequest.auto_reminded_at.is_(None), ConsentRequest.reminders_enabled.is_(True),
+                    ConsentRequest.delay_days >= 5, Consent.status == PENDING,
+                    Consent.deadline == ConsentRequest.deadline)
+            .order_by(ConsentRequest.deadline).limit(batch_size).all()
+        )
+        due = [r for r in candidates if r.deadline - reminder_lead(r.delay_days) <= at]
+        if not due:
+            return queued
+        for request in due:
+            request.auto_reminded_at = at
+            link = public_url("recipient.answer", token=new_token(request))
+            sender = db.session.get(Sender, request.sender_id)
+            email = queue_request_email(request, sender, link, reminder=True)
+            record_event(request.consent, "reminded", request=request, data={"automatic": True})
+            db.session.flush()
+            queued.append(email.id)
+        db.session.commit()
+        if len(due) < len(candidates):
+            return queued

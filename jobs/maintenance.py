@@ -1,0 +1,50 @@
+"""Scheduled jobs: nightly expiry and digests, automatic reminders, the outbox sweeper."""
+from __future__ import annotations
+
+import logging
+
+from rq.job import Job, JobStatus
+
+from consents import clock
+from consents.deadlines import expire_overdue, queue_expiry_digests, send_due_reminders
+from consents.outbox import sweepable
+from jobs.context import job_context
+from jobs.queue import dispatch_emails, get_redis
+
+log = logging.getLogger(__name__)
+LIVE_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+
+
+def nightly_expiry() -> dict:
+    """Refuse every pending consent past its deadline, then write each affected sender's digest."""
+    with job_context():
+        at = clock.now()
+        per_sender = expire_overdue(at)
+        digests = queue_expiry_digests(at.date())
+        dispatch_emails(digests)
+        log.info("expired %d consents for %d senders", sum(per_sender.values()), len(per_sender))
+        return {"expired": sum(per_sender.values()), "senders": len(per_sender), "digests": len(digests)}
+
+
+def send_reminders() -> int:
+    """Queue and dispatch the automatic reminders that are due."""
+    with job_context():
+        email_ids = send_due_reminders()
+        dispatch_emails(email_ids)
+        return len(email_ids)
+
+
+def _has_live_job(email_id: int) -> bool:
+    """True when the email's job still waits, retries later or runs."""
+    try:
+        job = Job.fetch(f"email-{email_id}", connection=get_redis())
+    except Exception:  # no such job (expired, never enqueued): the sweeper must enqueue it
+        return False
+    return job.get_status(refresh=False) in LIVE_STATES
+
+
+def sweep_outbox() -> int:
+    """Enqueue every unsent email that has no live job (Redis was down, a worker died…)."""
+    with job_context():
+        missing = [email_id for email_id in sweepable() if not _has_live_job(email_id)]
+        return dispatch_emails(missing)
