@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
 from consents import clock
 from consents.db import db
@@ -132,9 +133,12 @@ def _record_expiry(consent: Consent) -> None:
 
 
 def find_request(token: str) -> ConsentRequest | None:
-    """Return the request a token opens, or None."""
-    row = RequestToken.query.filter_by(token_hash=hash_token(token or "")).first()
-    return row.request if row else None
+    """Return the request a token opens, or None, loading its consent, contact and sender in the same query."""
+    return (
+        ConsentRequest.query.join(RequestToken, RequestToken.request_id == ConsentRequest.id)
+        .options(joinedload(ConsentRequest.consent), joinedload(ConsentRequest.sender))
+        .filter(RequestToken.token_hash == hash_token(token or "")).first()
+    )
 
 
 def open_request(request: ConsentRequest, *, ip: str | None, user_agent: str | None) -> None:

@@ -152,6 +152,7 @@ class ConsentRequest(db.Model):
     batch_id = db.Column(db.Integer, db.ForeignKey("ask_batch.id"), index=True)
 
     consent = db.relationship(Consent, back_populates="requests")
+    sender = db.relationship(Sender)
     requested_by = db.relationship(User)
 
     @property
