@@ -60,6 +60,13 @@ def config_from_env(instance_path: str) -> dict:
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("BABEL_DEFAULT_TIMEZONE", "Europe/Paris"),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "DEV_OUTBOX": not production and env != "testing",
+        # Receipts are signed with this Ed25519 key (PEM or base64 of the 32 raw bytes, or a PEM file);
+        # outside production a key is generated into the instance folder when neither is set.
+        "SIGNING_KEY": os.environ.get("SIGNING_KEY"),
+        "SIGNING_KEY_FILE": os.environ.get("SIGNING_KEY_FILE"),
+        # RFC 3161 time-stamping authority, and the PEM certificates trusted to verify its tokens.
+        "TSA_URL": os.environ.get("TSA_URL"),
+        "TSA_CA_FILE": os.environ.get("TSA_CA_FILE"),
     }
 
 
@@ -138,12 +145,14 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per audience."""
     from blueprints.auth import bp as auth_bp
+    from blueprints.public import bp as public_bp
     from blueprints.recipient import bp as recipient_bp
     from blueprints.sender import bp as sender_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(sender_bp)
     app.register_blueprint(recipient_bp)
+    app.register_blueprint(public_bp)
     if app.config["DEV_OUTBOX"]:
         from blueprints.dev import bp as dev_bp
         app.register_blueprint(dev_bp)
@@ -203,5 +212,7 @@ def register_security_headers(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """Add the project's CLI commands."""
     from cli import register
+    from cli_proofs import register as register_proofs
 
     register(app)
+    register_proofs(app)

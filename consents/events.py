@@ -5,6 +5,7 @@ canonical content, and the consent row keeps the head. Editing or deleting any e
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -69,3 +70,86 @@ def record_event(consent: Consent, kind: str, *, actor: str = "system", user: Us
 def history(consent: Consent) -> list[ConsentEvent]:
     """Return the consent's events, oldest first."""
     return ConsentEvent.query.filter_by(consent_id=consent.id).order_by(ConsentEvent.id).all()
+
+
+# --- Verification ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Break:
+    """The first broken link found in one consent's chain."""
+
+    consent_id: int
+    event_id: int | None
+    reason: str  # content_changed, link_broken (an event before it was deleted), head_mismatch, checkpoint_lost
+
+    def describe(self) -> str:
+        """The break in plain French, for the operator."""
+        where = f"événement {self.event_id}" if self.event_id is not None else "fin de chaîne"
+        return {
+            "content_changed": f"{where} : son contenu ne correspond plus à son empreinte (modifié)",
+            "link_broken": f"{where} : ne suit pas l'événement précédent (un événement a été supprimé ou réordonné)",
+            "head_mismatch": f"{where} : la tête de chaîne enregistrée ne correspond pas (dernier événement supprimé)",
+            "checkpoint_lost": f"{where} : l'état horodaté au point de contrôle n'existe plus dans la chaîne",
+        }[self.reason]
+
+
+@dataclass
+class ChainReport:
+    """What a walk of every chain found."""
+
+    consents: int = 0
+    events: int = 0
+    breaks: list[Break] = field(default_factory=list)
+
+
+def _check_one(consent_id: int, head: str | None, events: list[ConsentEvent]) -> tuple[Break | None, set[str]]:
+    """Walk one consent's events in order; return its first break (or None) and the hashes seen."""
+    expected_prev = GENESIS
+    seen = set()
+    for event in events:
+        if event.prev_hash != expected_prev:
+            return Break(consent_id, event.id, "link_broken"), seen
+        if hash_event(event) != event.hash:
+            return Break(consent_id, event.id, "content_changed"), seen
+        seen.add(event.hash)
+        expected_prev = event.hash
+    if (head or GENESIS) != expected_prev:
+        return Break(consent_id, None, "head_mismatch"), seen
+    return None, seen
+
+
+def verify_chains(checkpoint_heads: dict[str, str] | None = None) -> ChainReport:
+    """Walk every consent's chain; with checkpoint heads, each must still be in its chain."""
+    report = ChainReport()
+    heads = dict(db.session.execute(select(Consent.id, Consent.head_hash)).all())
+    current_id, batch = None, []
+
+    def close(consent_id: int, events: list[ConsentEvent]) -> None:
+        broken, seen = _check_one(consent_id, heads.pop(consent_id, None), events)
+        report.consents += 1
+        if broken is None and checkpoint_heads and checkpoint_heads.get(str(consent_id)) not in (None, *seen):
+            broken = Break(consent_id, None, "checkpoint_lost")
+        if broken is not None:
+            report.breaks.append(broken)
+
+    # Stream in consent order so memory stays flat however long the history is.
+    rows = db.session.execute(
+        select(ConsentEvent).order_by(ConsentEvent.consent_id, ConsentEvent.id).execution_options(yield_per=2000, populate_existing=True)
+    ).scalars()
+    for event in rows:
+        report.events += 1
+        if event.consent_id != current_id:
+            if current_id is not None:
+                close(current_id, batch)
+            current_id, batch = event.consent_id, []
+        batch.append(event)
+    if current_id is not None:
+        close(current_id, batch)
+    for consent_id in sorted(heads):  # consents whose every event vanished
+        close(consent_id, [])
+    seen_ids = set(dict(db.session.execute(select(Consent.id, Consent.id)).all()))
+    for consent_id in sorted(checkpoint_heads or {}, key=int):  # consents deleted outright since the checkpoint
+        if int(consent_id) not in seen_ids:
+            report.breaks.append(Break(int(consent_id), None, "checkpoint_lost"))
+    report.breaks.sort(key=lambda b: (b.consent_id, b.event_id or 0))
+    return report

@@ -15,6 +15,7 @@ from consents.db import db
 from consents.emails import queue_request_email
 from consents.events import record_event
 from consents.links import public_url
+from consents.proofs import issue_proof
 from consents.models import (
     ACCEPTED, PENDING, REFUSED, AskBatch, Consent, ConsentRequest, Contact, OutboundEmail, RequestToken, Sender,
     User,
@@ -179,10 +180,12 @@ def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, 
     consent = request.consent
     consent.status, consent.decided_at, consent.changed_at = answer, at, at
     consent.deadline, consent.channel = None, request.channel
-    record_event(consent, answer, actor="recipient", request=request, ip=ip, user_agent=user_agent, data={
+    event = record_event(consent, answer, actor="recipient", request=request, ip=ip, user_agent=user_agent, data={
         "text_version": text.version, "text_sha256": text.sha256, "language": text.language,
         "scope": consent.scope_label_keys,
     })
+    if accept:
+        issue_proof(consent, event, request)  # same transaction: no acceptance without its signed receipt
     db.session.commit()
     db.session.refresh(request)
     return True

@@ -8,6 +8,7 @@ from flask_mailman import EmailMultiAlternatives
 
 from consents.db import db
 from consents.models import OutboundEmail
+from consents.proof_emails import email_attachments
 from consents.outbox import claim, mark_refused, mark_retry, mark_sent
 from jobs.context import job_context
 
@@ -68,6 +69,8 @@ def send_email(email_id: int) -> str:
             connection=_open_connection(),
         )
         message.attach_alternative(email.html_body, "text/html")
+        for filename, content, mimetype in email_attachments(email):
+            message.attach(filename, content, mimetype)
         try:
             try:
                 message.send()

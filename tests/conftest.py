@@ -210,3 +210,29 @@ def mail_outbox(app):
     """The list of messages delivered through Flask-Mailman's locmem backend."""
     app.extensions["mailman"].outbox = []
     return app.extensions["mailman"].outbox
+
+
+@pytest.fixture(scope="session")
+def local_tsa(tmp_path_factory):
+    """A real RFC 3161 authority on the loopback: `openssl ts -reply` behind a tiny HTTP server."""
+    from local_tsa import LocalTSA
+
+    authority = LocalTSA(tmp_path_factory.mktemp("tsa"))
+    yield authority
+    authority.stop()
+
+
+@pytest.fixture
+def tsa(app, local_tsa):
+    """Point the app at the local authority and trust its certificate; it answers unless told to fail."""
+    local_tsa.fail = False
+    app.config.update(TSA_URL=local_tsa.url, TSA_CA_FILE=str(local_tsa.ca_file))
+    yield local_tsa
+    local_tsa.fail = False
+
+
+def accept_one(client, **kwargs):
+    """Ask a recipient, then accept through their link as they would; return the answer response."""
+    ask(client, **kwargs)
+    return client.post(link_from(latest_email("request").text_body), data={"reponse": "accepter"},
+                       headers={"User-Agent": "Mozilla/5.0 (Android 14)"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})

@@ -15,4 +15,4 @@ def test_ask_email_answer_and_manager(logged_in, run_jobs, mail_outbox):
     assert "Vous avez accepté" in answered.get_data(as_text=True)
     manager = logged_in.get("/gestionnaire").get_data(as_text=True)
     assert "chip-accepted" in manager and "marie.dupont@example.fr" in manager
-    assert latest_email().sent_at is not None
+    assert latest_email("request").sent_at is not None

@@ -5,8 +5,12 @@ from flask_babel import get_locale
 from blueprints import client_ip
 from blueprints.recipient import bp
 from consents.lifecycle import RequestExpired, answer_request, consent_sender, find_request, open_request
+from consents.models import ACCEPTED
+from consents.proofs import proof_by_withdrawal_token, proof_for_request, request_withdrawal, withdrawal_requested
 from consents.texts import consent_text
 from extensions import limiter
+from jobs.proofs import dispatch_proof
+from jobs.queue import dispatch_emails
 
 
 def _page(req, status: int = 200, expired: bool = False):
@@ -42,8 +46,28 @@ def submit_answer(token: str):
     sender = consent_sender(req.consent)
     text = consent_text(sender.legal_name, req.consent.contact.email, req.scope_lre, req.scope_avis, str(get_locale()))
     try:
-        answer_request(req, accept=choice == "accepter", text=text, ip=client_ip(),
-                       user_agent=request.user_agent.string)
+        answered = answer_request(req, accept=choice == "accepter", text=text, ip=client_ip(),
+                                  user_agent=request.user_agent.string)
     except RequestExpired:
         return _page(req, status=410, expired=True)
+    proof = proof_for_request(req) if answered and req.answer == ACCEPTED else None
+    if proof is not None:
+        dispatch_proof(proof)
     return _page(req)
+
+
+@bp.route("/retrait/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+def withdraw(token: str):
+    """Let a recipient ask the sender to withdraw their consent, from the link in their receipt email."""
+    proof = proof_by_withdrawal_token(token)
+    if proof is None:
+        abort(404)
+    sender = consent_sender(proof.consent)
+    done = withdrawal_requested(proof)
+    if request.method == "POST" and not done:
+        email_ids = request_withdrawal(proof, message=request.form.get("message", "").strip(), ip=client_ip(),
+                                       user_agent=request.user_agent.string)
+        dispatch_emails(email_ids)
+        done = True
+    return render_template("recipient/withdraw.html", proof=proof, sender=sender, done=done)

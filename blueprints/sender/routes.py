@@ -10,6 +10,7 @@ from consents.events import history
 from consents.lifecycle import remind, request_consents
 from consents.models import AskBatch
 from consents.outbox import batch_progress
+from consents.proofs import consent_proof, proof_file
 from consents.queries import FILTERS, list_consents, sender_consent, status_counts
 from consents.rules import Recipient, RuleError, check_name, normalise_email, parse_recipient_list
 from jobs.queue import dispatch_emails
@@ -103,7 +104,23 @@ def contact(consent_id: int):
     """Show one contact's consent and its full history."""
     consent = _own_consent(consent_id)
     return render_htmx_template("sender/contact.html", "sender/partial/contact.html",
-                                consent=consent, events=history(consent))
+                                consent=consent, events=history(consent), proof=consent_proof(consent))
+
+
+@bp.route("/gestionnaire/contacts/<int:consent_id>/preuve/<name>")
+@login_required
+def proof_download(consent_id: int, name: str):
+    """Download one piece of the consent's proof; 404 when the consent was never accepted."""
+    consent = _own_consent(consent_id)
+    proof = consent_proof(consent)
+    piece = proof_file(proof, name) if proof is not None else None
+    if piece is None:
+        abort(404)
+    content, mimetype = piece
+    stem, _dot, ext = name.partition(".")
+    filename = f"{stem}-{proof.uuid}.{ext}"
+    return Response(content, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.route("/gestionnaire/contacts/<int:consent_id>/relancer", methods=["POST"])
@@ -119,7 +136,8 @@ def remind_contact(consent_id: int):
         dispatch_emails([email_id])
         flash(_("Relance envoyée à %(email)s.", email=consent.contact.email), "success")
     if request.headers.get("HX-Request"):
-        return render_template("sender/partial/contact.html", consent=consent, events=history(consent))
+        return render_template("sender/partial/contact.html", consent=consent, events=history(consent),
+                               proof=consent_proof(consent))
     return redirect(url_for("sender.contact", consent_id=consent.id))
 
 

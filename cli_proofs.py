@@ -1,0 +1,61 @@
+"""Command-line tools for evidence: walk the hash chains, and verify a receipt or proof folder offline."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach the `evidence` and `proofs` command groups to `app`."""
+    evidence = click.Group("evidence", help="Historique chaîné des consentements.")
+    proofs = click.Group("proofs", help="Reçus signés des consentements.")
+    app.cli.add_command(evidence)
+    app.cli.add_command(proofs)
+
+    @evidence.command("verify")
+    def evidence_verify():
+        """Walk every consent's chain and name the first broken link; exit 1 when one is found."""
+        from consents.checkpoints import latest_checkpoint_heads
+        from consents.events import verify_chains
+
+        report = verify_chains(latest_checkpoint_heads())
+        if report.breaks:
+            first = report.breaks[0]
+            click.echo(f"CHAÎNE ROMPUE : consentement {first.consent_id}, {first.describe()}")
+            for extra in report.breaks[1:]:
+                click.echo(f"  aussi : consentement {extra.consent_id}, {extra.describe()}")
+            raise SystemExit(1)
+        click.echo(f"Historique intact : {report.consents} consentements, {report.events} événements vérifiés.")
+
+    @proofs.command("verify")
+    @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def proofs_verify(files: tuple[Path, ...]):
+        """Check a receipt (with its .sig.json and .tsr) or a proof folder zip, without the network."""
+        from consents.proofs import MAX_UPLOAD, UploadError, read_upload, verify_bundle
+
+        try:
+            uploads = []
+            for path in files:
+                if path.stat().st_size > MAX_UPLOAD:
+                    raise UploadError("too_large")
+                uploads.append((path.name, path.read_bytes()))
+            verdict = verify_bundle(read_upload(uploads))
+        except UploadError as exc:
+            messages = {"too_large": "fichier trop volumineux (plus de 1 Mio)",
+                        "malformed": "fichier illisible : ni reçu JSON ni dossier ZIP intact",
+                        "no_receipt": "aucun reçu de consentement dans ces fichiers"}
+            click.echo(f"ERREUR : {messages[exc.code]}")
+            raise SystemExit(2)
+        words = {"valid": "valide", "invalid": "INVALIDE", "absent": "non fourni", "unknown_key": "INVALIDE (clé inconnue)",
+                 "unverifiable": "non vérifiable (aucune autorité configurée)"}
+        click.echo(f"Reçu : {verdict.receipt['consentReceiptID']}")
+        click.echo(f"SHA-256 : {verdict.receipt_sha256}")
+        click.echo(f"Signature : {words[verdict.signature]}")
+        stamp = words[verdict.timestamp]
+        if verdict.timestamp_at:
+            stamp += f" ({verdict.timestamp_at:%Y-%m-%dT%H:%M:%SZ})"
+        click.echo(f"Horodatage : {stamp}")
+        click.echo(f"Dans l'historique : {'oui' if verdict.in_history else 'NON'}")
+        raise SystemExit(0 if verdict.ok else 1)

@@ -1,0 +1,117 @@
+"""The PDF certificate of a proof, in French: every receipt field in plain words, hashes, status and a QR code."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import segno
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from fpdf import FPDF
+
+from consents.links import public_url
+from consents.models import Proof
+
+FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
+KINDS = {"particulier": "Particulier", "professionnel": "Professionnel", "administration": "Administration"}
+CHANNELS = {"email": "Demande par email", "link": "Lien de consentement partagé", "lro": "Choix LRO",
+            "manual": "Ajout manuel"}
+
+
+def _when(iso: str | None) -> str:
+    """A receipt's UTC ISO time as French words, with the UTC value kept in brackets."""
+    if not iso:
+        return "—"
+    at = datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+    return f"{format_datetime(at, 'long')} ({iso})"
+
+
+def _qr(pdf: FPDF, url: str, x: float, y: float, size: float) -> None:
+    """Draw a QR code of `url` as vector squares (crisp at any zoom, no image decoding)."""
+    matrix = [list(row) for row in segno.make(url, error="m").matrix_iter(border=0)]
+    module = size / len(matrix)
+    pdf.set_fill_color(0, 0, 0)
+    for r, row in enumerate(matrix):
+        c = 0
+        while c < len(row):
+            if row[c]:
+                start = c
+                while c < len(row) and row[c]:
+                    c += 1
+                pdf.rect(x + start * module, y + r * module, (c - start) * module, module, style="F")
+            else:
+                c += 1
+
+
+def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
+    """The certificate's label/value lines, from the receipt itself so they say exactly what is signed."""
+    controller = receipt["piiControllers"][0]
+    principal = receipt["piiPrincipal"]
+    text = receipt["consentText"]
+    request = receipt["request"]
+    answer = receipt["answer"]
+    scope = {"lre": _("Lettres recommandées électroniques (LRE)"), "avis": _("Avis électroniques")}
+    if proof.tsr is not None:
+        stamp = _("Horodatage RFC 3161 obtenu le %(date)s", date=format_datetime(proof.timestamped_at, "long"))
+    else:
+        stamp = _("Horodatage en attente")
+    return [
+        (_("Numéro du reçu"), receipt["consentReceiptID"]),
+        (_("Expéditeur"), controller["piiController"] + (f" (SIREN {controller['siren']})" if controller["siren"] else "")),
+        (_("Demandé par"), controller["requestedBy"] or "—"),
+        (_("Destinataire"), principal["name"] or "—"),
+        (_("Adresse email consentie"), principal["email"]),
+        (_("Type de destinataire"), KINDS.get(principal["kind"], principal["kind"])),
+        (_("Objet du consentement"), ", ".join(scope.get(k, k) for k in receipt["scope"])),
+        (_("Base légale"), _("Article L100 du Code des postes et des communications électroniques (France)")),
+        (_("Mode de recueil"), CHANNELS.get(receipt["collectionMethod"], receipt["collectionMethod"])),
+        (_("Texte accepté"), _("version %(v)s, langue %(l)s", v=text["version"], l=text["language"])),
+        (_("Empreinte SHA-256 du texte"), text["sha256"]),
+        (_("Demande envoyée le"), _when(request["sentAt"])),
+        (_("Date limite de réponse"), _when(request["deadline"])),
+        (_("Consentement donné le"), _when(answer["at"])),
+        (_("Adresse IP"), answer["ip"] or "—"),
+        (_("Navigateur"), answer["userAgent"] or "—"),
+        (_("Empreinte de l'événement dans l'historique"), receipt["history"]["eventHash"]),
+        (_("Empreinte SHA-256 du reçu"), proof.receipt_sha256),
+        (_("Signature"), _("Ed25519, clé %(kid)s — valide", kid=proof.key_id)),
+        (_("Horodatage"), stamp),
+    ]
+
+
+def render_certificate(proof: Proof) -> bytes:
+    """Render the French PDF certificate of a proof."""
+    receipt = json.loads(proof.receipt)
+    with force_locale("fr"):
+        pdf = FPDF(format="A4")
+        pdf.set_title(f"Certificat de consentement {proof.uuid}")
+        pdf.set_author("Consentement LRE")
+        pdf.set_creation_date(proof.created_at)
+        pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+        pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        pdf.set_margins(18, 16, 18)
+        pdf.add_page()
+        pdf.set_font("DejaVu", "B", 16)
+        pdf.multi_cell(140, 8, _("Certificat de consentement à la réception de lettres recommandées électroniques"),
+                       new_x="LMARGIN", new_y="NEXT")
+        _qr(pdf, receipt["verificationUrl"], 160, 14, 32)
+        pdf.ln(3)
+        pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(140, 4.5, _("Ce certificat reprend le reçu signé n° %(id)s. Scannez le code pour le vérifier : "
+                                   "%(url)s", id=proof.uuid, url=receipt["verificationUrl"]),
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+        for label, value in _rows(receipt, proof):
+            pdf.set_font("DejaVu", "B", 9)
+            pdf.cell(58, 5.5, label)
+            pdf.set_font("DejaVu", "", 9)
+            pdf.multi_cell(0, 5.5, str(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+        pdf.set_font("DejaVu", "", 8)
+        pdf.multi_cell(0, 4, _(
+            "Le reçu (fichier JSON canonique) est signé en Ed25519 ; les clés publiques, actuelles et passées, sont "
+            "publiées sur %(keys)s. Le jeton d'horodatage (.tsr) se vérifie avec : openssl ts -verify -data "
+            "recu.json -in recu.tsr -CAfile tsa-ca.pem. Le dossier de preuve contient ces fichiers et l'historique "
+            "chaîné du consentement.", keys=public_url("public.keys")))
+        return bytes(pdf.output())

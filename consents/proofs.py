@@ -1,0 +1,342 @@
+"""Receipts of accepted consents: building the canonical JSON, signing it, and verifying what anyone uploads."""
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import secrets
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cryptography.exceptions import InvalidSignature
+
+from consents import clock
+from consents.canonical import canonical_json, sha256_hex
+from consents.db import db
+from consents.events import history, record_event
+from consents.keys import load_key, public_key, register_key
+from consents.links import public_url
+from consents.proof_emails import queue_receipt_email, queue_withdrawal_notice
+from consents.models import (
+    ACCEPTED, Consent, ConsentEvent, ConsentRequest, Contact, Proof, Sender, User, utc_iso,
+)
+from consents.timestamps import TimestampError, tsa_roots, verify_token
+
+RECEIPT_VERSION = "KI-CR-v1.1.0"
+PROFILE = "consentement-lre/1"
+MAX_UPLOAD = 1024 * 1024  # 1 MiB: a receipt is a few kB, a whole proof folder well under this
+SIGNATURE_ALG = "Ed25519"
+_SERVICES = {
+    "lre": ("Lettre recommandée électronique", "Recevoir des lettres recommandées électroniques (art. L100 CPCE)"),
+    "avis": ("Avis électronique", "Recevoir des avis électroniques"),
+}
+
+
+def _withdrawal_hash(token: str) -> str:
+    """The SHA-256 under which a withdrawal link's token is stored."""
+    return sha256_hex(token.encode("utf-8"))
+
+
+def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None, contact: Contact,
+                  consent: Consent, request: ConsentRequest | None, event: ConsentEvent) -> dict:
+    """The receipt of one acceptance: Kantara Consent Receipt v1.1 names where one fits, then ours."""
+    data = event.data or {}
+    scope = data.get("scope") or consent.scope_label_keys
+    return {
+        "version": RECEIPT_VERSION,
+        "profile": PROFILE,
+        "consentReceiptID": receipt_id,
+        "jurisdiction": "FR",
+        "legalBasis": "CPCE art. L100",
+        "consentTimestamp": utc_iso(event.created_at),
+        "collectionMethod": consent.channel,
+        "language": data.get("language"),
+        "piiPrincipalId": contact.email,
+        "piiPrincipal": {"name": contact.name or None, "email": contact.email, "kind": contact.kind},
+        "piiControllers": [{
+            "piiController": sender.legal_name,
+            "siren": sender.siren or None,
+            "requestedBy": requested_by.email if requested_by is not None else None,
+        }],
+        "services": [
+            {"service": _SERVICES[key][0], "purposes": [{
+                "purpose": _SERVICES[key][1], "consentType": "EXPLICIT", "primaryPurpose": True,
+                "termination": "Jusqu'au retrait demandé par le destinataire", "thirdPartyDisclosure": False,
+            }]}
+            for key in scope
+        ],
+        "scope": scope,
+        "sensitive": False,
+        "consentText": {"version": data.get("text_version"), "sha256": data.get("text_sha256"),
+                        "language": data.get("language")},
+        "request": {
+            "sentAt": utc_iso(request.sent_at) if request else None,
+            "deadline": utc_iso(request.deadline) if request else None,
+            "delayDays": request.delay_days if request else None,
+        },
+        "answer": {"at": utc_iso(event.created_at), "ip": event.ip, "userAgent": event.user_agent},
+        "history": {"eventKind": event.kind, "eventHash": event.hash, "previousHash": event.prev_hash},
+        "verificationUrl": public_url("public.receipt_status", receipt_id=receipt_id),
+    }
+
+
+def sign(receipt_bytes: bytes) -> tuple[str, str]:
+    """Sign the canonical receipt with the current key; return (key id, base64 signature)."""
+    key = load_key()
+    return key.kid, base64.b64encode(key.private.sign(receipt_bytes)).decode("ascii")
+
+
+def signature_envelope(proof: Proof) -> dict:
+    """The detached signature file: algorithm, key id, signature and what it covers."""
+    return {
+        "alg": SIGNATURE_ALG, "kid": proof.key_id, "signature": proof.signature,
+        "consentReceiptID": proof.uuid, "receiptSha256": proof.receipt_sha256,
+        "keysUrl": public_url("public.keys"),
+    }
+
+
+def issue_proof(consent: Consent, event: ConsentEvent, request: ConsentRequest | None) -> Proof:
+    """Create the signed receipt of an acceptance and the recipient's copy, in the current transaction."""
+    db.session.flush()  # the event needs its id
+    sender = db.session.get(Sender, consent.sender_id)
+    requested_by = request.requested_by if request is not None else None
+    receipt_id = str(uuid.uuid4())
+    receipt = build_receipt(receipt_id=receipt_id, sender=sender, requested_by=requested_by,
+                            contact=consent.contact, consent=consent, request=request, event=event)
+    body = canonical_json(receipt)
+    key = load_key()
+    register_key(key)
+    kid, signature = sign(body)
+    token = secrets.token_urlsafe(24)
+    proof = Proof(uuid=receipt_id, consent_id=consent.id, event_id=event.id, receipt=body.decode("utf-8"),
+                  receipt_sha256=sha256_hex(body), key_id=kid, signature=signature,
+                  withdrawal_token_hash=_withdrawal_hash(token), created_at=clock.now())
+    db.session.add(proof)
+    db.session.flush()
+    queue_receipt_email(proof, sender, token)
+    return proof
+
+
+def request_withdrawal(proof: Proof, *, message: str, ip: str | None, user_agent: str | None) -> list[int]:
+    """Record the recipient's request to withdraw and notify the sender; return the outbox ids."""
+    consent = proof.consent
+    record_event(consent, "withdrawal_requested", actor="recipient", ip=ip, user_agent=user_agent,
+                 data={"receipt_id": proof.uuid, "message": message[:1000]})
+    emails = queue_withdrawal_notice(proof, db.session.get(Sender, consent.sender_id), message[:1000])
+    db.session.commit()
+    return [e.id for e in emails]
+
+
+def withdrawal_requested(proof: Proof) -> bool:
+    """True when the recipient already asked to withdraw this consent since it was given."""
+    return ConsentEvent.query.filter(ConsentEvent.consent_id == proof.consent_id,
+                                     ConsentEvent.kind == "withdrawal_requested",
+                                     ConsentEvent.id > proof.event_id).first() is not None
+
+
+def consent_proof(consent: Consent) -> Proof | None:
+    """The proof of the consent's latest acceptance, or None when it was never accepted."""
+    return Proof.query.filter_by(consent_id=consent.id).order_by(Proof.id.desc()).first()
+
+
+def proof_for_request(request: ConsentRequest) -> Proof | None:
+    """The proof created when this request was accepted, if it was."""
+    return (Proof.query.join(ConsentEvent, Proof.event_id == ConsentEvent.id)
+            .filter(ConsentEvent.request_id == request.id, ConsentEvent.kind == ACCEPTED).first())
+
+
+def proof_by_withdrawal_token(token: str) -> Proof | None:
+    """The proof whose emailed withdrawal link carries `token`."""
+    return Proof.query.filter_by(withdrawal_token_hash=_withdrawal_hash(token or "")).first()
+
+
+def receipt_bytes(proof: Proof) -> bytes:
+    """The exact signed and timestamped bytes of a receipt."""
+    return proof.receipt.encode("utf-8")
+
+
+def history_document(consent: Consent) -> dict:
+    """The consent's chained history as JSON, for the proof folder."""
+    return {"consentId": consent.id, "headHash": consent.head_hash, "events": [
+        {"id": e.id, "kind": e.kind, "actor": e.actor, "actorUserId": e.actor_user_id,
+         "createdAt": e.created_at.isoformat(timespec="microseconds"), "requestId": e.request_id, "ip": e.ip,
+         "userAgent": e.user_agent, "data": e.data, "prevHash": e.prev_hash, "hash": e.hash}
+        for e in history(consent)
+    ]}
+
+
+PROOF_FILES = ("certificat.pdf", "recu.json", "recu.sig.json", "recu.tsr", "dossier.zip")
+
+
+def proof_file(proof: Proof, name: str) -> tuple[bytes, str] | None:
+    """One downloadable piece of a proof (bytes, MIME type), or None when it does not exist (yet)."""
+    from consents.certificate import render_certificate
+
+    if name == "certificat.pdf":
+        return render_certificate(proof), "application/pdf"
+    if name == "recu.json":
+        return receipt_bytes(proof), "application/json"
+    if name == "recu.sig.json":
+        return canonical_json(signature_envelope(proof)), "application/json"
+    if name == "recu.tsr":
+        return (proof.tsr, "application/timestamp-reply") if proof.tsr is not None else None
+    if name == "dossier.zip":
+        return proof_folder(proof), "application/zip"
+    return None
+
+
+def proof_folder(proof: Proof) -> bytes:
+    """The «dossier de preuve»: receipt, signature, token, keys, history, certificate and a French README."""
+    from flask import render_template
+    from flask_babel import force_locale
+
+    from consents.certificate import render_certificate
+    from consents.keys import published_keys
+    from consents.timestamps import tsa_ca_pem
+
+    ca = tsa_ca_pem()
+    files = {
+        "recu.json": receipt_bytes(proof),
+        "recu.sig.json": canonical_json(signature_envelope(proof)),
+        "cles-publiques.json": json.dumps(published_keys(), indent=2).encode("utf-8"),
+        "historique.json": json.dumps(history_document(proof.consent), indent=2, ensure_ascii=False).encode("utf-8"),
+        "certificat.pdf": render_certificate(proof),
+    }
+    if proof.tsr is not None:
+        files["recu.tsr"] = proof.tsr
+    if ca is not None:
+        files["tsa-ca.pem"] = ca
+    with force_locale("fr"):
+        files["LISEZMOI.txt"] = render_template("proofs/LISEZMOI.txt", proof=proof, has_tsr=proof.tsr is not None,
+                                                has_ca=ca is not None, verify_url=public_url("public.verify")).encode("utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=proof.created_at.timetuple()[:6]), content,
+                             compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+# --- Verification of uploaded files -------------------------------------------------------------------------
+
+class UploadError(Exception):
+    """An upload that cannot be read as a receipt: the message is shown to the visitor."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code  # 'too_large', 'malformed', 'no_receipt'
+
+
+@dataclass
+class Bundle:
+    """What an upload holds: the receipt bytes and, when given, its signature file and token."""
+
+    receipt: bytes | None = None
+    signature: dict | None = None
+    tsr: bytes | None = None
+
+
+@dataclass
+class Verdict:
+    """The answers of a verification, from the uploaded files only."""
+
+    receipt: dict
+    receipt_sha256: str
+    signature: str  # valid, invalid, unknown_key, absent
+    timestamp: str  # valid, invalid, absent, unverifiable
+    timestamp_at: datetime | None
+    in_history: bool
+    key_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the signature holds and the receipt is in our history."""
+        return self.signature == "valid" and self.in_history and self.timestamp != "invalid"
+
+
+def _classify(name: str, content: bytes, bundle: Bundle) -> None:
+    """Put one file in its place in the bundle, by its content rather than its name."""
+    if content[:1] == b"{":
+        try:
+            document = json.loads(content.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise UploadError("malformed") from None
+        if isinstance(document, dict) and "consentReceiptID" in document and "signature" not in document:
+            bundle.receipt = content
+        elif isinstance(document, dict) and "signature" in document and "alg" in document:
+            bundle.signature = document
+        return
+    if name.endswith(".tsr") or content[:1] == b"\x30":
+        bundle.tsr = content
+
+
+def read_upload(files: list[tuple[str, bytes]]) -> Bundle:
+    """Read uploaded files (a proof folder zip, or a receipt with its signature and token) into a bundle."""
+    if sum(len(content) for _, content in files) > MAX_UPLOAD:
+        raise UploadError("too_large")
+    bundle = Bundle()
+    for name, content in files:
+        if content[:4] == b"PK\x03\x04":
+            try:
+                with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                    members = [m for m in archive.infolist() if not m.is_dir()]
+                    # Declared sizes bound what unpacking can cost (a zip bomb claims little, inflates a lot).
+                    if sum(m.file_size for m in members) > 4 * MAX_UPLOAD:
+                        raise UploadError("too_large")
+                    for member in members:
+                        if member.filename.endswith((".json", ".tsr")) and not member.filename.startswith("historique"):
+                            _classify(member.filename, archive.read(member), bundle)
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError):
+                raise UploadError("malformed") from None
+        else:
+            _classify(name, content, bundle)
+    if bundle.receipt is None:
+        raise UploadError("no_receipt")
+    return bundle
+
+
+def _check_signature(body: bytes, envelope: dict | None) -> tuple[str, str | None]:
+    """Check a detached signature against our published keys (never a key brought by the upload)."""
+    if not envelope:
+        return "absent", None
+    kid = envelope.get("kid")
+    if envelope.get("alg") != SIGNATURE_ALG or not isinstance(kid, str) or not isinstance(envelope.get("signature"), str):
+        return "invalid", None
+    key = public_key(kid)
+    if key is None:
+        return "unknown_key", kid
+    try:
+        key.verify(base64.b64decode(envelope["signature"], validate=True), body)
+    except (InvalidSignature, binascii.Error, ValueError):
+        return "invalid", kid
+    return "valid", kid
+
+
+def verify_bundle(bundle: Bundle) -> Verdict:
+    """Answer: does the signature hold, does the timestamp hold, is this exact receipt in our history?"""
+    body = bundle.receipt
+    try:
+        receipt = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise UploadError("malformed") from None
+    if not isinstance(receipt, dict) or not isinstance(receipt.get("consentReceiptID"), str):
+        raise UploadError("malformed")
+    digest = sha256_hex(body)
+    signature, kid = _check_signature(body, bundle.signature)
+    timestamp, at = "absent", None
+    if bundle.tsr is not None and not tsa_roots():
+        timestamp = "unverifiable"
+    elif bundle.tsr is not None:
+        try:
+            at, timestamp = verify_token(bundle.tsr, body), "valid"
+        except TimestampError:
+            timestamp = "invalid"
+    stored = Proof.query.filter_by(uuid=receipt["consentReceiptID"][:36]).first()
+    in_history = stored is not None and stored.receipt_sha256 == digest
+    return Verdict(receipt=receipt, receipt_sha256=digest, signature=signature, timestamp=timestamp,
+                   timestamp_at=at, in_history=in_history, key_id=kid)
+
