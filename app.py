@@ -130,11 +130,12 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
-    from flask_babel import format_date, format_datetime
+    from flask_babel import format_date, format_datetime, format_percent
 
     from consents.clock import days_until
 
-    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, days_left=days_until)
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_percent=format_percent,
+                                 days_left=days_until)
 
     @app.context_processor
     def inject_language():

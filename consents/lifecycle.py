@@ -38,7 +38,7 @@ def new_token(request: ConsentRequest) -> str:
     return token
 
 
-def _search_text(contact: Contact) -> str:
+def contact_search_text(contact: Contact) -> str:
     """The lower-case text the manager's search matches against."""
     return f"{contact.email} {contact.name}".lower()[:460]
 
@@ -108,7 +108,7 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
             db.session.flush()
             consent.status, consent.deadline, consent.channel = PENDING, request.deadline, "email"
             consent.scope_lre, consent.scope_avis = lre, avis
-            consent.changed_at, consent.search_text, consent.bounced_at = at, _search_text(contact), None
+            consent.changed_at, consent.search_text, consent.bounced_at = at, contact_search_text(contact), None
             record_event(consent, "requested", user=user, request=request,
                          data={"delay_days": delay, "deadline": request.deadline.isoformat() + "Z",
                                "scope": consent.scope_label_keys, "kind": contact.kind})

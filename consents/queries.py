@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 
 from consents import clock
 from consents.db import db
-from consents.models import PENDING, REFUSED, STATUSES, Consent
+from consents.models import PENDING, REFUSED, STATUSES, Consent, ConsentRequest
 
 PER_PAGE = 25
 INVALID = "invalid"  # filter: the latest request's email was refused for good
@@ -53,9 +53,12 @@ def _like_pattern(q: str) -> str:
 
 
 def list_consents(sender_id: int, *, status: str | None = None, q: str = "", page: int = 1,
-                  counts: dict[str, int] | None = None) -> Page:
-    """Return one page of a sender's consents, newest change first."""
+                  counts: dict[str, int] | None = None, link_id: int | None = None) -> Page:
+    """Return one page of a sender's consents, newest change first (optionally only those from a share link)."""
     conditions = [Consent.sender_id == sender_id]
+    if link_id is not None:
+        conditions.append(select(ConsentRequest.id).where(ConsentRequest.consent_id == Consent.id,
+                                                          ConsentRequest.link_id == link_id).exists())
     if status == INVALID:
         conditions.append(Consent.bounced_at.is_not(None))
     elif status in STATUSES:
@@ -63,7 +66,7 @@ def list_consents(sender_id: int, *, status: str | None = None, q: str = "", pag
     q = " ".join(q.split())
     if q:
         conditions.append(Consent.search_text.like(_like_pattern(q), escape="\\"))
-    if counts is not None and not q:
+    if counts is not None and not q and link_id is None:
         total = counts[status] if status in FILTERS else sum(counts[s] for s in STATUSES)
     else:
         total = db.session.execute(select(func.count()).select_from(Consent).where(*conditions)).scalar_one()

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("recipient", __name__)
 
-from blueprints.recipient import routes  # noqa: E402,F401
+from blueprints.recipient import links, routes  # noqa: E402,F401

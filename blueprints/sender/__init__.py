@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("sender", __name__)
 
-from blueprints.sender import routes  # noqa: E402,F401
+from blueprints.sender import links, routes  # noqa: E402,F401

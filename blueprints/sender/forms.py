@@ -57,3 +57,12 @@ class AskManyForm(_AskBase):
 
     recipients = TextAreaField(_l("Destinataires, un par ligne : email;nom;type"),
                                validators=[DataRequired(_l("Collez au moins une ligne."))])
+
+
+class LinkForm(FlaskForm):
+    """Create a share link."""
+
+    label = StringField(_l("Nom du lien (pour vous : « Newsletter mars », « Site web »…)"),
+                        validators=[DataRequired(_l("Donnez un nom au lien.")), Length(max=100)])
+    scope = RadioField(_l("Ce que vous demandez"), choices=SCOPE_CHOICES, default="lre",
+                       validators=[InputRequired(_l("Choisissez ce que vous demandez."))])

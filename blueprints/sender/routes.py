@@ -8,7 +8,7 @@ from blueprints.sender import bp
 from blueprints.sender.forms import AskManyForm, AskOneForm
 from consents.events import history
 from consents.lifecycle import remind, request_consents
-from consents.models import AskBatch
+from consents.models import AskBatch, ShareLink
 from consents.outbox import batch_progress
 from consents.proofs import consent_proof, proof_file
 from consents.queries import FILTERS, list_consents, sender_consent, status_counts
@@ -29,7 +29,11 @@ def _manager_args() -> dict:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    return {"status": status if status in FILTERS else "", "q": request.args.get("q", "")[:100].strip(), "page": page}
+    link = None
+    if request.args.get("lien", "").isdigit():
+        link = ShareLink.query.filter_by(id=int(request.args["lien"]), sender_id=current_user.sender_id).first()
+    return {"status": status if status in FILTERS else "", "q": request.args.get("q", "")[:100].strip(), "page": page,
+            "link": link}
 
 
 @bp.route("/gestionnaire")
@@ -39,7 +43,7 @@ def manager():
     args = _manager_args()
     counts = status_counts(current_user.sender_id)
     page = list_consents(current_user.sender_id, status=args["status"] or None, q=args["q"], page=args["page"],
-                         counts=counts)
+                         counts=counts, link_id=args["link"].id if args["link"] else None)
     return render_htmx_template("sender/manager.html", "sender/partial/manager.html",
                                 page=page, counts=counts, args=args)
 
