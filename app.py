@@ -104,6 +104,12 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     _ensure_secret_key(app)
     register_extensions(app)
+    if app.config["APP_ENV"] == "production":
+        # Refuse to start rather than fail on the first acceptance: no receipt may go unsigned.
+        from consents.keys import load_key
+
+        with app.app_context():
+            load_key()
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)
