@@ -75,9 +75,10 @@ def live_server(app_config):
 class Pages:
     """Screenshots and the no-horizontal-scroll check, for every page the test visits."""
 
-    def __init__(self):
+    def __init__(self, prefix: str = "core-flow"):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        for old in ARTIFACTS.glob("core-flow-*.png"):
+        self.prefix = prefix
+        for old in ARTIFACTS.glob(f"{prefix}-*.png"):
             old.unlink()
         self.step = 0
         self.overflows: list[str] = []
@@ -85,7 +86,7 @@ class Pages:
     def check(self, page, name: str) -> None:
         """Take a full-page screenshot, then record any horizontal overflow with the elements causing it."""
         self.step += 1
-        page.screenshot(path=str(ARTIFACTS / f"core-flow-{self.step:02d}-{name}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{self.step:02d}-{name}.png"), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > WIDTH:
             culprits = page.evaluate(
@@ -162,8 +163,8 @@ def test_sign_up_ask_answer_in_browser(live_server):
                 pages.check(sender, "ask-form")
                 sender.get_by_role("button", name="Envoyer la demande").click()
                 expect(sender.get_by_role("heading", level=1)).to_have_text("Résultat de votre demande")
-                expect(sender.get_by_role("status")).to_contain_text("1 demande envoyée.")
-                expect(sender.get_by_role("status")).to_contain_text(RECIPIENT_EMAIL)
+                expect(sender.locator(".notice-success")).to_contain_text("1 demande envoyée.")
+                expect(sender.locator(".notice-success")).to_contain_text(RECIPIENT_EMAIL)
                 pages.check(sender, "ask-result")
 
                 # 3. The email, as written to the outbox (queued: no worker runs here, which is fine).
