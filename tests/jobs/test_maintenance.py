@@ -195,3 +195,4 @@ def test_cron_config_registers_the_scheduled_jobs():
     assert registered["nightly_expiry"]["cron"] == "0 2 * * *"
     assert registered["sweep_outbox"]["interval"] == 60
     assert "send_reminders" in registered
+    assert registered["checkpoint_chains"]["cron"] == "30 3 * * *"
