@@ -67,7 +67,9 @@ def test_production_refuses_to_start_without_a_real_secret_key(app_config):
 
 
 def test_production_session_cookie_is_secure_httponly_lax(app_config):
-    prod = create_app({**app_config, "APP_ENV": "production", "SESSION_COOKIE_SECURE": True})
+    # Production also refuses to start without a receipt signing key (any 32 bytes, base64).
+    prod = create_app({**app_config, "APP_ENV": "production", "SESSION_COOKIE_SECURE": True,
+                       "SIGNING_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="})
     with prod.app_context():
         client = prod.test_client()
         from conftest import make_sender
