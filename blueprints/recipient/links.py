@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from blueprints import client_ip
 from blueprints.recipient import bp
 from blueprints.recipient.forms import LandingForm
+from blueprints.recipient.routes import dispatch_proof_of, parse_choice
 from consents import clock
 from consents.rules import RuleError, normalise_email
 from consents.sharelinks import ConfirmationExpired, answer_confirmation, find_confirmation, find_link, record_visit, submit_landing
@@ -100,14 +101,15 @@ def submit_confirmation(token: str):
     confirmation = find_confirmation(token)
     if confirmation is None:
         abort(404)
-    choice = request.form.get("reponse")
-    if choice not in ("accepter", "refuser"):
-        abort(400)
+    accept = parse_choice()
+    first_answer = confirmation.request_id is None
     link = confirmation.link
     text = consent_text(link.sender.legal_name, confirmation.email, link.scope_lre, link.scope_avis, str(get_locale()))
     try:
-        answer_confirmation(confirmation, accept=choice == "accepter", text=text, ip=client_ip(),
-                            user_agent=request.user_agent.string)
+        req = answer_confirmation(confirmation, accept=accept, text=text, ip=client_ip(),
+                                  user_agent=request.user_agent.string)
     except ConfirmationExpired:
         return _confirmation_page(confirmation, status=410, expired=True)
+    if first_answer:
+        dispatch_proof_of(req)
     return _confirmation_page(confirmation)

@@ -40,20 +40,31 @@ def submit_answer(token: str):
     req = find_request(token)
     if req is None:
         abort(404)
-    choice = request.form.get("reponse")
-    if choice not in ("accepter", "refuser"):
-        abort(400)
+    accept = parse_choice()
     sender = consent_sender(req.consent)
     text = consent_text(sender.legal_name, req.consent.contact.email, req.scope_lre, req.scope_avis, str(get_locale()))
     try:
-        answered = answer_request(req, accept=choice == "accepter", text=text, ip=client_ip(),
-                                  user_agent=request.user_agent.string)
+        answered = answer_request(req, accept=accept, text=text, ip=client_ip(), user_agent=request.user_agent.string)
     except RequestExpired:
         return _page(req, status=410, expired=True)
-    proof = proof_for_request(req) if answered and req.answer == ACCEPTED else None
+    if answered:
+        dispatch_proof_of(req)
+    return _page(req)
+
+
+def parse_choice() -> bool:
+    """True for «accepter», False for «refuser»; any other answer is a bad request."""
+    choice = request.form.get("reponse")
+    if choice not in ("accepter", "refuser"):
+        abort(400)
+    return choice == "accepter"
+
+
+def dispatch_proof_of(req) -> None:
+    """Once an acceptance is committed, enqueue its proof's timestamp and the recipient's receipt email."""
+    proof = proof_for_request(req) if req.answer == ACCEPTED else None
     if proof is not None:
         dispatch_proof(proof)
-    return _page(req)
 
 
 @bp.route("/retrait/<token>", methods=["GET", "POST"])
