@@ -1,4 +1,4 @@
-"""Benchmark: seed a PostgreSQL `bench` database, serve it with gunicorn, time the manager and recipient pages.
+"""Benchmark: seed a PostgreSQL `bench` database, serve it with gunicorn, time the manager, recipient and share-link pages.
 
 Usage: .venv/bin/python bench/manager_bench.py [--consents-total 1000000 --consents-sender 100000]
 """
@@ -8,6 +8,7 @@ import argparse
 import http.client
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -187,6 +188,34 @@ def seed(url: str, sender_id: int, user_id: int, total: int, per_sender: int, ot
     log(f"  VACUUM (ANALYZE) and CHECKPOINT: {time.perf_counter() - started:.1f} s")
     engine.dispose()
     return [token_for(i) for i in ids]
+
+
+def ensure_share_link(url: str, sender_id: int) -> str:
+    """Return the slug of an active share link of the measured sender, inserting one if it has none."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT to_regclass('share_link')")).scalar() is None:
+            raise RuntimeError("no share_link table: the database predates migration 0004; run without --skip-seed")
+        slug = conn.execute(text("SELECT slug FROM share_link WHERE sender_id = :s AND active ORDER BY id LIMIT 1"),
+                            {"s": sender_id}).scalar()
+        if slug is None:
+            slug = secrets.token_urlsafe(9)
+            conn.execute(text(
+                "INSERT INTO share_link (sender_id, created_by_id, slug, label, scope_lre, scope_avis, active, created_at) "
+                "SELECT :s, id, :slug, 'Lien bench', true, false, true, now() AT TIME ZONE 'utc' "
+                'FROM "user" WHERE email = :e'), {"s": sender_id, "slug": slug, "e": EMAIL})
+    engine.dispose()
+    return slug
+
+
+def link_visits(url: str, slug: str) -> int:
+    """Total visits the landing page recorded for the link (to check that none was lost)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        visits = conn.execute(text("SELECT coalesce(sum(v.visits), 0) FROM link_visit v JOIN share_link l "
+                                   "ON l.id = v.link_id WHERE l.slug = :slug"), {"slug": slug}).scalar_one()
+    engine.dispose()
+    return int(visits)
 
 
 def describe_data(url: str, sender_id: int) -> None:
@@ -400,6 +429,15 @@ def measure_throughput(port: int, paths: list[str], threads: int, duration: floa
             "client_cpu": client_cpu}
 
 
+def check_landing(port: int, path: str) -> None:
+    """GET the share-link landing page once and make sure it shows the form (an inactive link answers 410)."""
+    client = Client(port)
+    status, page = client.get(path)
+    client.close()
+    if status != 200 or b'name="email"' not in page:
+        raise RuntimeError(f"{path} answered {status} without the landing form")
+
+
 def open_all(port: int, tokens: list[str], limit: float = 120.0) -> int:
     """Open every recipient page once (writing its single 'opened' event); return how many answered 200."""
     client, ok = Client(port), 0
@@ -519,6 +557,8 @@ def main() -> int:
     describe_data(args.db_url, sender_id)
     if not tokens:
         raise RuntimeError("no recipient request was seeded")
+    slug = ensure_share_link(args.db_url, sender_id)
+    log(f"  share link of the measured sender: /l/{slug}")
 
     scenarios = [
         ("first page", {}),
@@ -559,19 +599,27 @@ def main() -> int:
         log(f"[5] opened each of the {len(tokens)} recipient pages once in {spent:.1f} s "
             f"({spent / len(tokens) * 1000:.1f} ms each, {opened} answered 200): their 'opened' events are "
             "written now, so the throughput runs below only read")
-        paths = [f"/c/{t}" for t in tokens]
-        measure_throughput(port, ["/bench/bare"], args.threads, 2.0)
-        measure_throughput(port, paths, args.threads, 2.0)
-        bare = measure_throughput(port, ["/bench/bare"], args.threads, args.duration)
-        recipient = measure_throughput(port, paths, args.threads, args.duration)
-        for label, result in (("/bench/bare", bare), ("/c/<token>", recipient)):
+        check_landing(port, f"/l/{slug}")
+        targets = {"/bench/bare": ["/bench/bare"], "/c/<token>": [f"/c/{t}" for t in tokens],
+                   "/l/<slug>": [f"/l/{slug}"]}
+        for target_paths in targets.values():
+            measure_throughput(port, target_paths, args.threads, 2.0)
+        visits_before = link_visits(args.db_url, slug)
+        throughput = {label: measure_throughput(port, target_paths, args.threads, args.duration)
+                      for label, target_paths in targets.items()}
+        for label, result in throughput.items():
             log(f"  {label:<12} {result['rps']:8.1f} req/s  ({result['ok']} ok, {result['errors']} errors in "
                 f"{result['seconds']:.1f} s; p50 {result['p50']:.1f} ms, p95 {result['p95']:.1f} ms; "
                 f"client used {result['client_cpu']:.0%} of a core)")
+        bare, recipient, landing = throughput["/bench/bare"], throughput["/c/<token>"], throughput["/l/<slug>"]
+        recorded = link_visits(args.db_url, slug) - visits_before
+        log(f"  link_visit counted {recorded} visits during the /l/<slug> run for {landing['ok']} answers 200"
+            + ("" if recorded == landing["ok"] else "  <-- MISMATCH"))
     finally:
         stop_gunicorn(server)
 
     ratio = recipient["rps"] / bare["rps"] if bare["rps"] else 0.0
+    landing_ratio = landing["rps"] / bare["rps"] if bare["rps"] else 0.0
     worst = max(latency, key=lambda r: r["p95"])
     verdict = lambda ok: "PASS" if ok else "FAIL"  # noqa: E731
     lines = [
@@ -591,8 +639,11 @@ def main() -> int:
         f"{verdict(all(r['p95'] < MANAGER_P95_MS and not r['errors'] for r in latency))}",
         "-" * 78,
         f"throughput ({args.threads} client threads, {args.duration:.0f} s each): "
-        f"/bench/bare {bare['rps']:.1f} req/s, /c/<token> {recipient['rps']:.1f} req/s",
+        f"/bench/bare {bare['rps']:.1f} req/s, /c/<token> {recipient['rps']:.1f} req/s, "
+        f"/l/<slug> {landing['rps']:.1f} req/s",
         f"recipient / bare = {ratio:.1%} (target >= {RATIO_TARGET:.0%}): {verdict(ratio >= RATIO_TARGET)}",
+        f"landing / bare   = {landing_ratio:.1%} (target >= {RATIO_TARGET:.0%}): "
+        f"{verdict(landing_ratio >= RATIO_TARGET)}",
         f"total run time {time.perf_counter() - run_started:.0f} s",
         "=" * 78,
     ]

@@ -69,6 +69,8 @@ class Consent(db.Model):
         db.Index("ix_consent_sender_status", "sender_id", "status", "deadline"),
         db.Index("ix_consent_pending_deadline", "deadline",
                  postgresql_where=db.text("status = 'pending'"), sqlite_where=db.text("status = 'pending'")),
+        db.Index("ix_consent_sender_bounced", "sender_id",
+                 postgresql_where=db.text("bounced_at IS NOT NULL"), sqlite_where=db.text("bounced_at IS NOT NULL")),
     )
 
     id = db.Column(db.Integer, primary_key=True)

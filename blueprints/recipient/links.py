@@ -40,8 +40,10 @@ def share_landing(slug: str):
         return render_template("recipient/link_off.html", link=link), 410
     form = LandingForm()
     if request.method == "GET":
-        record_visit(link)
-    elif form.validate_on_submit():
+        page = render_template("recipient/landing.html", link=link, form=form)
+        record_visit(link)  # after rendering: its commit would otherwise make the page reload the link
+        return page
+    if form.validate_on_submit():
         email_id = submit_landing(link, email=form.email.data, name=form.name.data, kind=form.kind.data,
                                   ip=client_ip(), user_agent=request.user_agent.string)
         dispatch_emails([email_id])
