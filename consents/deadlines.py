@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import ngettext
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, String, column, func, insert, select, update, values
 from sqlalchemy.exc import IntegrityError
 
 from consents import clock
@@ -56,10 +56,22 @@ def expire_overdue(at: datetime | None = None, batch_size: int = EXPIRY_BATCH) -
             events.append({**content, "created_at": at, "hash": digest})
             changes.append({"id": consent_id, "status": REFUSED, "changed_at": deadline, "head_hash": digest})
             per_sender[sender_id] += 1
-        db.session.execute(insert(ConsentEvent), events)
-        db.session.execute(update(Consent), changes)
+        db.session.execute(insert(ConsentEvent.__table__), events)
+        _refuse(changes)
         db.session.commit()
     return per_sender
+
+
+def _refuse(changes: list[dict]) -> None:
+    """Mark a batch of consents refused with their new chain heads, in one statement on PostgreSQL."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(update(Consent), changes)
+        return
+    table = Consent.__table__
+    heads = values(column("id", Integer), column("head", String), name="heads").data(
+        [(change["id"], change["head_hash"]) for change in changes])
+    db.session.execute(update(table).where(table.c.id == heads.c.id)
+                       .values(status=REFUSED, changed_at=table.c.deadline, head_hash=heads.c.head))
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:

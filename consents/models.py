@@ -178,6 +178,11 @@ class RequestToken(db.Model):
 class ConsentEvent(db.Model):
     """One line of a consent's append-only history."""
 
+    __table_args__ = (
+        db.Index("ix_consent_event_expired_at", "created_at",
+                 postgresql_where=db.text("kind = 'expired'"), sqlite_where=db.text("kind = 'expired'")),
+    )
+
     id = db.Column(db.Integer, primary_key=True)
     consent_id = db.Column(db.Integer, db.ForeignKey("consent.id"), nullable=False, index=True)
     request_id = db.Column(db.Integer, db.ForeignKey("consent_request.id"))
