@@ -1,13 +1,13 @@
 """Deadlines: the nightly expiry of unanswered requests, the senders' digest, automatic reminders."""
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import ngettext
-from sqlalchemy import Integer, String, column, func, insert, select, update, values
+from sqlalchemy import Integer, String, and_, column, func, insert, select, update, values
 from sqlalchemy.exc import IntegrityError
 
 from consents import clock
@@ -18,11 +18,12 @@ from consents.events import GENESIS, event_content, record_event
 from consents.lifecycle import new_token
 from consents.links import public_url
 from consents.models import (
-    PENDING, REFUSED, Consent, ConsentEvent, ConsentRequest, OutboundEmail, Sender, utc_iso,
+    PENDING, REFUSED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Sender, User, utc_iso,
 )
 
 EXPIRY_BATCH = 5000
 REMINDER_BATCH = 500
+DIGEST_EXAMPLES = 20
 MAX_REMINDER_LEAD = timedelta(days=3)
 
 
@@ -83,18 +84,26 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 def queue_expiry_digests(day: date) -> list[int]:
     """Write one digest email per sender whose requests expired on `day` (once per sender and day)."""
     start, end = _day_bounds(day)
+    expired_today = and_(ConsentEvent.kind == "expired", ConsentEvent.created_at >= start, ConsentEvent.created_at < end)
     counts = db.session.execute(
         select(Consent.sender_id, func.count())
-        .join(ConsentEvent, ConsentEvent.consent_id == Consent.id)
-        .where(ConsentEvent.kind == "expired", ConsentEvent.created_at >= start, ConsentEvent.created_at < end)
-        .group_by(Consent.sender_id)
+        .join(ConsentEvent, ConsentEvent.consent_id == Consent.id).where(expired_today).group_by(Consent.sender_id)
     ).all()
+    # Up to 20 names per sender, in one pass over the day's expiries rather than one query per sender.
+    rank = func.row_number().over(partition_by=Consent.sender_id, order_by=ConsentEvent.id).label("rank")
+    ranked = (select(Consent.sender_id, Contact.email, Contact.name, rank)
+              .join(ConsentEvent, ConsentEvent.consent_id == Consent.id).join(Contact, Contact.id == Consent.contact_id)
+              .where(expired_today).subquery())
+    examples = defaultdict(list)
+    for sender_id, email, name in db.session.execute(
+            select(ranked.c.sender_id, ranked.c.email, ranked.c.name).where(ranked.c.rank <= DIGEST_EXAMPLES)):
+        examples[sender_id].append((email, name))
     created = []
     for sender_id, count in counts:
         key = f"expiry-digest:{sender_id}:{day.isoformat()}"
         if OutboundEmail.query.filter_by(dedup_key=key).first() is not None:
             continue
-        email = _digest_email(db.session.get(Sender, sender_id), count, start, end, key)
+        email = _digest_email(db.session.get(Sender, sender_id), count, examples[sender_id], start, key)
         if email is None:
             continue
         try:
@@ -106,22 +115,12 @@ def queue_expiry_digests(day: date) -> list[int]:
     return created
 
 
-def _digest_email(sender: Sender, count: int, start: datetime, end: datetime, key: str) -> OutboundEmail | None:
+def _digest_email(sender: Sender, count: int, examples: list, day: datetime, key: str) -> OutboundEmail | None:
     """Add a sender's digest email (to the sender's users) to the session."""
-    from consents.models import Contact, User
-
     recipients = [u.email for u in User.query.filter_by(sender_id=sender.id)]
     if not recipients:
         return None
-    examples = db.session.execute(
-        select(Contact.email, Contact.name)
-        .join(Consent, Consent.contact_id == Contact.id)
-        .join(ConsentEvent, ConsentEvent.consent_id == Consent.id)
-        .where(Consent.sender_id == sender.id, ConsentEvent.kind == "expired",
-               ConsentEvent.created_at >= start, ConsentEvent.created_at < end)
-        .order_by(ConsentEvent.id).limit(20)
-    ).all()
-    context = dict(sender=sender, count=count, examples=examples, day=start,
+    context = dict(sender=sender, count=count, examples=examples, day=day,
                    manager_url=public_url("sender.manager", statut="refused"))
     with force_locale("fr"):
         email = OutboundEmail(
