@@ -38,14 +38,16 @@ def expire_overdue(at: datetime | None = None, batch_size: int = EXPIRY_BATCH) -
     per_sender: Counter = Counter()
     latest_request = (select(func.max(ConsentRequest.id)).where(ConsentRequest.consent_id == Consent.id)
                       .correlate(Consent).scalar_subquery())
+    after = 0  # keyset: each batch starts past the last one instead of rescanning what it refused
     while True:
         rows = db.session.execute(
             select(Consent.id, Consent.sender_id, Consent.head_hash, Consent.deadline, latest_request)
-            .where(Consent.status == PENDING, Consent.deadline <= at)
+            .where(Consent.status == PENDING, Consent.deadline <= at, Consent.id > after)
             .order_by(Consent.id).limit(batch_size).with_for_update(skip_locked=True, of=Consent)
         ).all()
         if not rows:
             break
+        after = rows[-1][0]
         events, changes = [], []
         for consent_id, sender_id, head, deadline, request_id in rows:
             content = event_content(

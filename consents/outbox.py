@@ -43,6 +43,14 @@ def mark_sent(email: OutboundEmail, message_id: str) -> None:
     db.session.commit()
 
 
+def mark_sent_only(email_id: int) -> None:
+    """Record that an email left, and nothing else: the fallback when the full record failed after sending."""
+    db.session.rollback()
+    db.session.execute(update(OutboundEmail).where(OutboundEmail.id == email_id)
+                       .values(sent_at=clock.now(), claimed_at=None))
+    db.session.commit()
+
+
 def mark_retry(email: OutboundEmail, error: str) -> None:
     """Release a temporarily failed email so the next attempt can take it."""
     email.claimed_at, email.last_error = None, error[:500]

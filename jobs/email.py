@@ -9,7 +9,7 @@ from flask_mailman import EmailMultiAlternatives
 from consents.db import db
 from consents.models import OutboundEmail
 from consents.proof_emails import email_attachments
-from consents.outbox import claim, mark_refused, mark_retry, mark_sent
+from consents.outbox import claim, mark_refused, mark_retry, mark_sent, mark_sent_only
 from jobs.context import job_context
 
 _connections: dict[tuple, object] = {}
@@ -87,5 +87,10 @@ def send_email(email_id: int) -> str:
                 return "refused"
             mark_retry(email, error)
             raise
-        mark_sent(email, message_id)
+        try:
+            mark_sent(email, message_id)
+        except Exception:
+            # The email has left: a retry must never send it twice, even if its history event is missing.
+            mark_sent_only(email_id)
+            raise
         return "sent"

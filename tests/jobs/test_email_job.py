@@ -129,3 +129,21 @@ def test_dispatch_counts_only_enqueued(logged_in, app):
     ask(logged_in)
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
     assert dispatch_emails([latest_email().id]) == 0
+
+
+def test_a_failure_after_sending_never_sends_twice(logged_in, mail_outbox, monkeypatch):
+    import jobs.email
+
+    ask(logged_in)
+    email_id = latest_email().id
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database hiccup after the SMTP send")
+
+    monkeypatch.setattr(jobs.email, "mark_sent", broken)
+    with pytest.raises(RuntimeError):
+        send_email(email_id)
+    monkeypatch.undo()
+    assert db.session.get(OutboundEmail, email_id).sent_at is not None
+    assert send_email(email_id) == "skipped"
+    assert len(mail_outbox) == 1
