@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import ngettext
-from sqlalchemy import Integer, String, and_, column, func, insert, select, update, values
+from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from consents import clock
@@ -59,22 +59,40 @@ def expire_overdue(at: datetime | None = None, batch_size: int = EXPIRY_BATCH) -
             events.append({**content, "created_at": at, "hash": digest})
             changes.append({"id": consent_id, "status": REFUSED, "changed_at": deadline, "head_hash": digest})
             per_sender[sender_id] += 1
-        db.session.execute(insert(ConsentEvent.__table__), events)
-        _refuse(changes)
+        if db.session.get_bind().dialect.name == "postgresql":
+            _write_expiries_postgres(at, events)
+        else:
+            db.session.execute(insert(ConsentEvent.__table__), events)
+            db.session.execute(update(Consent), changes)
         db.session.commit()
     return per_sender
 
 
-def _refuse(changes: list[dict]) -> None:
-    """Mark a batch of consents refused with their new chain heads, in one statement on PostgreSQL."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        db.session.execute(update(Consent), changes)
-        return
-    table = Consent.__table__
-    heads = values(column("id", Integer), column("head", String), name="heads").data(
-        [(change["id"], change["head_hash"]) for change in changes])
-    db.session.execute(update(table).where(table.c.id == heads.c.id)
-                       .values(status=REFUSED, changed_at=table.c.deadline, head_hash=heads.c.head))
+# On PostgreSQL a batch travels as arrays: two short statements whose plans are cached, however many rows.
+_INSERT_EXPIRED = text("""
+    INSERT INTO consent_event (consent_id, request_id, kind, actor, actor_user_id, created_at, ip, user_agent,
+                               data, prev_hash, hash)
+    SELECT u.consent_id, u.request_id, 'expired', 'system', NULL, :at, NULL, NULL, u.data, u.prev_hash, u.hash
+    FROM unnest(CAST(:consent_ids AS integer[]), CAST(:request_ids AS integer[]), CAST(:data AS json[]),
+                CAST(:prevs AS varchar[]), CAST(:hashes AS varchar[])) AS u(consent_id, request_id, data, prev_hash, hash)
+""")
+_REFUSE_EXPIRED = text("""
+    UPDATE consent SET status = 'refused', changed_at = consent.deadline, head_hash = u.head
+    FROM unnest(CAST(:ids AS integer[]), CAST(:heads AS varchar[])) AS u(id, head)
+    WHERE consent.id = u.id
+""")
+
+
+def _write_expiries_postgres(at: datetime, events: list[dict]) -> None:
+    """Insert a batch's «expiré» events and refuse its consents, each in one statement."""
+    consent_ids = [e["consent_id"] for e in events]
+    hashes = [e["hash"] for e in events]
+    db.session.execute(_INSERT_EXPIRED, {
+        "at": at, "consent_ids": consent_ids, "request_ids": [e["request_id"] for e in events],
+        "data": [canonical_json(e["data"]).decode("utf-8") for e in events],
+        "prevs": [e["prev_hash"] for e in events], "hashes": hashes,
+    })
+    db.session.execute(_REFUSE_EXPIRED, {"ids": consent_ids, "heads": hashes})
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
