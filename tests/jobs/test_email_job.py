@@ -2,6 +2,8 @@
 import email
 import socket
 import time
+from datetime import timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -31,7 +33,9 @@ def test_request_email_is_french_html_and_text_with_everything(logged_in, run_jo
         assert link_from(body).startswith("/c/")
     months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
               "novembre", "décembre"]
-    assert f"{request.deadline.day} {months[request.deadline.month - 1]} {request.deadline.year}" in text
+    # Dates are shown in Paris time: near midnight UTC the deadline falls on the next day there.
+    local = request.deadline.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Europe/Paris"))
+    assert f"{local.day} {months[local.month - 1]} {local.year}" in text
     assert message.extra_headers["Message-ID"].startswith("<outbox-")
     sent = latest_email()
     assert sent.sent_at is not None and sent.attempts == 1
