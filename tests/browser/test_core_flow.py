@@ -114,6 +114,13 @@ def _watch(page, problems: list[str], who: str) -> None:
             if r.status >= 400 else None)
 
 
+def assert_clean_run(server_errors: list[str], problems: list[str], pages: Pages) -> None:
+    """No exception in the app, no browser error or failed response, no horizontal scrolling at 360 px."""
+    assert not server_errors, f"the app raised: {server_errors}"
+    assert not problems, "\n".join(problems)
+    assert not pages.overflows, "horizontal scrolling at 360 px:\n" + "\n".join(pages.overflows)
+
+
 def test_sign_up_ask_answer_in_browser(live_server):
     _chromium_or_skip()
     from playwright.sync_api import expect, sync_playwright
@@ -215,6 +222,4 @@ def test_sign_up_ask_answer_in_browser(live_server):
         finally:
             browser.close()
 
-    assert not server_errors, f"the app raised: {server_errors}"
-    assert not problems, "\n".join(problems)
-    assert not pages.overflows, "horizontal scrolling at 360 px:\n" + "\n".join(pages.overflows)
+    assert_clean_run(server_errors, problems, pages)

@@ -3,7 +3,8 @@ accepts, and the sender sees the consent under that link."""
 from __future__ import annotations
 
 from test_core_flow import (  # noqa: F401  (live_server is a fixture)
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT, Pages, _chromium_or_skip, _watch, live_server,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT, Pages, _chromium_or_skip, _watch, assert_clean_run,
+    live_server,
 )
 
 PASSWORD = "mot-de-passe-tres-solide-2026"
@@ -77,6 +78,4 @@ def test_share_link_double_opt_in_in_browser(live_server, app):
         finally:
             browser.close()
 
-    assert not server_errors, f"the app raised: {server_errors}"
-    assert not problems, "\n".join(problems)
-    assert not pages.overflows, "horizontal scrolling at 360 px:\n" + "\n".join(pages.overflows)
+    assert_clean_run(server_errors, problems, pages)
