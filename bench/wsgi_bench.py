@@ -14,13 +14,13 @@ from app import create_app  # noqa: E402
 BENCH_SECRET_KEY = "bench-secret-key-that-is-long-enough-0123456789"
 
 
-def bench_config(database_url: str) -> dict:
-    """Testing-like configuration: no rate limit, fakeredis, locmem mail, CSRF on."""
+def bench_config(database_url: str, redis_url: str = "fakeredis://") -> dict:
+    """Testing-like configuration: no rate limit, locmem mail, CSRF on; fakeredis unless a Redis is named."""
     return {
         "APP_ENV": "testing",
         "SECRET_KEY": BENCH_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "REDIS_URL": "fakeredis://",
+        "REDIS_URL": redis_url,
         "RATELIMIT_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "MAIL_BACKEND": "locmem",
@@ -30,8 +30,9 @@ def bench_config(database_url: str) -> dict:
 
 
 def build_app():
-    """Create the app from BENCH_DATABASE_URL and register /bench/bare on it."""
-    application = create_app(bench_config(os.environ["BENCH_DATABASE_URL"]))
+    """Create the app from BENCH_DATABASE_URL (and BENCH_REDIS_URL) and register /bench/bare on it."""
+    application = create_app(bench_config(os.environ["BENCH_DATABASE_URL"],
+                                          os.environ.get("BENCH_REDIS_URL", "fakeredis://")))
 
     @application.route("/bench/bare")
     def bench_bare():

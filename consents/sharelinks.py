@@ -9,9 +9,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from consents import clock
@@ -24,6 +22,7 @@ from consents.models import (
 )
 from consents.rules import RuleError, check_kind, check_name, normalise_email
 from consents.texts import ConsentText
+from consents.visits import pending_visits
 
 CONFIRMATION_VALIDITY = timedelta(days=7)
 
@@ -53,19 +52,6 @@ def set_active(link: ShareLink, active: bool) -> None:
 def find_link(slug: str) -> ShareLink | None:
     """Return the share link behind a public slug, active or not, with its sender."""
     return ShareLink.query.options(joinedload(ShareLink.sender)).filter_by(slug=slug).first()
-
-
-def record_visit(link: ShareLink) -> None:
-    """Count one opening of the link's page for today, in one statement."""
-    bind = db.session.get_bind()
-    insert = postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(LinkVisit).values(link_id=link.id, day=clock.now().date(), visits=1).on_conflict_do_update(
-        index_elements=["link_id", "day"], set_={"visits": LinkVisit.visits + 1})
-    if bind.dialect.name == "postgresql":
-        # A visit counter is statistics: not waiting for the disk on its commit keeps the public page fast.
-        db.session.execute(text("SET LOCAL synchronous_commit = off"))
-    db.session.execute(statement)
-    db.session.commit()
 
 
 def submit_landing(link: ShareLink, *, email: str, name: str, kind: str, ip: str | None,
@@ -176,7 +162,7 @@ class LinkNumbers:
 def link_numbers(link: ShareLink) -> LinkNumbers:
     """Visits, confirmations sent and consents obtained through one link."""
     visits = db.session.execute(select(func.coalesce(func.sum(LinkVisit.visits), 0))
-                                .where(LinkVisit.link_id == link.id)).scalar_one()
+                                .where(LinkVisit.link_id == link.id)).scalar_one() + sum(pending_visits(link).values())
     confirmations = db.session.execute(select(func.count()).select_from(LinkConfirmation)
                                        .where(LinkConfirmation.link_id == link.id)).scalar_one()
     obtained = db.session.execute(select(func.count()).select_from(ConsentRequest)
@@ -192,6 +178,9 @@ def link_series(link: ShareLink, days: int = 30) -> list[tuple[date, int, int, i
     for day, visits in db.session.execute(select(LinkVisit.day, LinkVisit.visits)
                                           .where(LinkVisit.link_id == link.id, LinkVisit.day >= start)):
         series[day][0] = visits
+    for day, visits in pending_visits(link).items():
+        if day in series:
+            series[day][0] += visits
     for column, index, extra in ((LinkConfirmation.created_at, 1, LinkConfirmation.link_id == link.id),
                                  (ConsentRequest.answered_at, 2, ConsentRequest.answer == ACCEPTED)):
         table = column.class_

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import abort, render_template, request
 from flask_babel import get_locale
@@ -13,10 +13,15 @@ from blueprints.recipient.forms import LandingForm
 from blueprints.recipient.routes import dispatch_proof_of, parse_choice
 from consents import clock
 from consents.rules import RuleError, normalise_email
-from consents.sharelinks import ConfirmationExpired, answer_confirmation, find_confirmation, find_link, record_visit, submit_landing
+from blueprints import pagecache
+from consents.sharelinks import ConfirmationExpired, answer_confirmation, find_confirmation, find_link, submit_landing
 from consents.texts import consent_text
+from consents.visits import count_visit, counter_key, today
 from extensions import limiter
 from jobs.queue import dispatch_emails
+
+
+LANDING_LIFE = timedelta(hours=1)
 
 
 def _email_key() -> str:
@@ -33,6 +38,10 @@ def _email_key() -> str:
 @limiter.limit("120 per minute", methods=["GET"])
 def share_landing(slug: str):
     """The page behind a share link: who asks, what it means, and the form that starts the double opt-in."""
+    if request.method == "GET":
+        kept = pagecache.fetch("l", slug, count=(counter_key(slug), today()))
+        if kept is not None:
+            return kept
     link = find_link(slug)
     if link is None:
         abort(404)
@@ -40,9 +49,10 @@ def share_landing(slug: str):
         return render_template("recipient/link_off.html", link=link), 410
     form = LandingForm()
     if request.method == "GET":
-        page = render_template("recipient/landing.html", link=link, form=form)
-        record_visit(link)  # after rendering: its commit would otherwise make the page reload the link
-        return page
+        count_visit(link)
+        # Switching the link off forgets the page; the hour bounds what a Redis outage at that moment could leave.
+        return pagecache.render_and_keep("l", slug, "recipient/landing.html", until=clock.now() + LANDING_LIFE,
+                                         link=link, form=form)
     if form.validate_on_submit():
         email_id = submit_landing(link, email=form.email.data, name=form.name.data, kind=form.kind.data,
                                   ip=client_ip(), user_agent=request.user_agent.string)

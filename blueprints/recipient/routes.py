@@ -4,7 +4,11 @@ from flask_babel import get_locale
 
 from blueprints import client_ip
 from blueprints.recipient import bp
-from consents.lifecycle import RequestExpired, answer_request, consent_sender, find_request, open_request
+from blueprints import pagecache
+from consents import clock
+from consents.lifecycle import (
+    RequestExpired, answer_request, consent_sender, find_request, hash_token, open_request, request_token_hashes,
+)
 from consents.models import ACCEPTED
 from consents.proofs import proof_by_withdrawal_token, proof_for_request, request_withdrawal, withdrawal_requested
 from consents.texts import consent_text
@@ -13,24 +17,38 @@ from jobs.proofs import dispatch_proof
 from jobs.queue import dispatch_emails
 
 
-def _page(req, status: int = 200, expired: bool = False):
-    """Render the answer page for a request in the visitor's language."""
+def _page_context(req, expired: bool = False) -> dict:
+    """What the answer page shows of a request, in the visitor's language."""
     consent = req.consent
     sender = consent_sender(consent)
     text = consent_text(sender.legal_name, consent.contact.email, req.scope_lre, req.scope_avis, str(get_locale()))
-    return render_template("recipient/answer.html", req=req, consent=consent, sender=sender, text=text,
-                           expired=expired or (req.answered_at is None and not req.is_open)), status
+    return {"req": req, "consent": consent, "sender": sender, "text": text,
+            "expired": expired or (req.answered_at is None and not req.is_open)}
+
+
+def _page(req, status: int = 200, expired: bool = False):
+    """Render the answer page for a request."""
+    return render_template("recipient/answer.html", **_page_context(req, expired)), status
 
 
 @bp.route("/c/<token>", methods=["GET"])
 @limiter.limit("60 per minute")
 def answer(token: str):
     """Show a consent request to its recipient and record that it was opened."""
+    token_hash = hash_token(token)
+    kept = pagecache.fetch("c", token_hash)
+    if kept is not None:
+        return kept
     req = find_request(token)
     if req is None:
         abort(404)
     open_request(req, ip=client_ip(), user_agent=request.user_agent.string)
-    return _page(req)
+    context = _page_context(req)
+    # An answered or expired request's page never changes again; an open one changes at its answer (which
+    # forgets it) or at its deadline.
+    final = req.answered_at is not None or context["expired"]
+    until = clock.now() + pagecache.LONGEST if final else req.deadline
+    return pagecache.render_and_keep("c", token_hash, "recipient/answer.html", until=until, **context)
 
 
 @bp.route("/c/<token>", methods=["POST"])
@@ -48,6 +66,7 @@ def submit_answer(token: str):
     except RequestExpired:
         return _page(req, status=410, expired=True)
     if answered:
+        pagecache.forget("c", *request_token_hashes(req))
         dispatch_proof_of(req)
     return _page(req)
 

@@ -8,6 +8,7 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints import pagecache
 from blueprints.sender import bp
 from blueprints.sender.charts import HEIGHT, PAD, WIDTH, daily_bars
 from blueprints.sender.forms import LinkForm
@@ -63,6 +64,7 @@ def toggle_link(link_id: int):
     """Switch a link on or off."""
     link = _own_link(link_id)
     set_active(link, not link.active)
+    pagecache.forget("l", link.slug)
     if htmx:
         return render_template("sender/partial/link_toggle.html", link=link)
     return redirect(url_for("sender.link_detail", link_id=link.id))
