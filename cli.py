@@ -93,10 +93,12 @@ def register(app: Flask) -> None:
         click.echo(f"{len(targets)} job(s) remis en file.")
 
     @jobs.command("run")
-    @click.argument("name", type=click.Choice(["expiry", "reminders", "sweep"]))
+    @click.argument("name", type=click.Choice(["expiry", "reminders", "sweep", "visits"]))
     def run_now(name):
         """Run one scheduled job now, in this process."""
         from jobs.maintenance import nightly_expiry, send_reminders, sweep_outbox
+        from jobs.visits import flush_link_visits
 
-        result = {"expiry": nightly_expiry, "reminders": send_reminders, "sweep": sweep_outbox}[name]()
+        result = {"expiry": nightly_expiry, "reminders": send_reminders, "sweep": sweep_outbox,
+                  "visits": flush_link_visits}[name]()
         click.echo(f"{name}: {result}")

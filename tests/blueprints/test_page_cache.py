@@ -166,3 +166,14 @@ def test_a_process_serves_a_page_from_memory_for_a_moment(logged_in, client, mon
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: 10.0 ** 12)  # a few seconds later
     assert "Je refuse" in client.get(path).get_data(as_text=True)
     assert len(_kept_pages()) == 1  # memory expired: asked Redis, found nothing, rendered and kept it anew
+
+
+def test_visits_job_runs_from_the_command_line(app, logged_in, client):
+    logged_in.post("/gestionnaire/liens", data={"label": "Affiche", "scope": "lre"})
+    link = ShareLink.query.one()
+    logged_in.post("/deconnexion")
+    client.get(f"/l/{link.slug}")
+    result = app.test_cli_runner().invoke(args=["jobs", "run", "visits"])
+    assert result.exit_code == 0 and "visits: 1" in result.output
+    db.session.expire_all()
+    assert LinkVisit.query.one().visits == 1
