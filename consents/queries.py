@@ -4,9 +4,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, null, select
 
 from consents import clock
+from consents.counts import stored_counts
 from consents.db import db
 from consents.models import PENDING, REFUSED, STATUSES, Consent, ConsentRequest
 
@@ -32,19 +33,17 @@ class Page:
 
 def status_counts(sender_id: int) -> dict[str, int]:
     """Count a sender's consents by effective status, expired pending ones as refused."""
-    # Grouping on the raw column keeps an index-only scan; expired pending rows are counted aside.
-    expired = func.count().filter(and_(Consent.status == PENDING, Consent.deadline <= clock.now()))
-    rows = db.session.execute(
-        select(Consent.status, func.count(), expired).where(Consent.sender_id == sender_id).group_by(Consent.status)
-    ).all()
-    counts = dict.fromkeys(FILTERS, 0)
-    for status, total, n_expired in rows:
-        counts[status] = counts.get(status, 0) + total - n_expired
-        counts[REFUSED] += n_expired
-    # Counted apart so the query above stays index-only; a partial index makes this one cheap.
-    counts[INVALID] = db.session.execute(
-        select(func.count()).select_from(Consent).where(Consent.sender_id == sender_id, Consent.bounced_at.is_not(None))
-    ).scalar_one()
+    # Stored statuses are counted by the database's triggers on every write to consent, so they are exact.
+    counts = {**stored_counts(sender_id), INVALID: 0}
+    # Time turns pending into refused without a write, so the expired ones are counted now (an index range);
+    # the «adresse invalide» count has its own partial index.
+    expired = select(func.count()).select_from(Consent).where(
+        Consent.sender_id == sender_id, Consent.status == PENDING, Consent.deadline <= clock.now())
+    invalid = select(func.count()).select_from(Consent).where(
+        Consent.sender_id == sender_id, Consent.bounced_at.is_not(None))
+    n_expired, counts[INVALID] = db.session.execute(select(expired.scalar_subquery(), invalid.scalar_subquery())).one()
+    counts[PENDING] -= n_expired
+    counts[REFUSED] += n_expired
     return counts
 
 
@@ -68,19 +67,32 @@ def list_consents(sender_id: int, *, status: str | None = None, q: str = "", pag
     q = " ".join(q.split())
     if q:
         conditions.append(Consent.search_text.like(_like_pattern(q), escape="\\"))
+    matches = select(Consent.id, Consent.changed_at).where(*conditions)
     if counts is not None and not q and link_id is None:
         total = counts[status] if status in FILTERS else sum(counts[s] for s in STATUSES)
     else:
-        total = db.session.execute(select(func.count()).select_from(Consent).where(*conditions)).scalar_one()
+        # No stored count fits (a search or a link): find the matches once, then count and page that set,
+        # since a search rechecks every matching row and a second scan would pay that again.
+        found = matches.cte("matches").prefix_with("MATERIALIZED")
+        rows = _page_rows(found, page, select(func.count()).select_from(found).scalar_subquery())
+        if rows or page == 1:
+            return Page(items=[row[0] for row in rows], page=page, total=rows[0][1] if rows else 0)
+        # Asked past the last page: count apart, then show the last page.
+        total = db.session.execute(select(func.count()).select_from(matches.subquery())).scalar_one()
     page = max(1, min(page, max(1, math.ceil(total / PER_PAGE))))
-    order = (Consent.changed_at.desc(), Consent.id.desc())
-    # Page through ids only (an index-only scan), then load the page's rows with their contacts.
-    page_ids = (select(Consent.id).where(*conditions).order_by(*order)
+    return Page(items=[row[0] for row in _page_rows(matches.subquery(), page)], page=page, total=total)
+
+
+def _page_rows(matches, page: int, total=None) -> list:
+    """One page of `matches` (ids and change times), newest change first: rows of (consent, `total`)."""
+    # Page through ids only (an index-only scan when nothing is searched), then load those rows and contacts.
+    page_ids = (select(matches.c.id, (null() if total is None else total).label("total"))
+                .order_by(matches.c.changed_at.desc(), matches.c.id.desc())
                 .offset((page - 1) * PER_PAGE).limit(PER_PAGE).subquery())
-    items = db.session.execute(
-        select(Consent).join(page_ids, Consent.id == page_ids.c.id).order_by(*order)
-    ).scalars().all()
-    return Page(items=list(items), page=page, total=total)
+    return db.session.execute(
+        select(Consent, page_ids.c.total).join(page_ids, Consent.id == page_ids.c.id)
+        .order_by(Consent.changed_at.desc(), Consent.id.desc())
+    ).all()
 
 
 def sender_consent(sender_id: int, consent_id: int) -> Consent | None:
