@@ -285,8 +285,7 @@ def describe_call(label: str, r: dict) -> None:
     log(f"  {label}: expired {r['expired']:,} consents of {r['senders']} senders in {r['seconds']:.1f} s "
         f"({r['expired'] / max(r['seconds'], 1e-9):,.0f}/s; this process used {r['cpu']:.1f} s CPU"
         f"{', tracemalloc on' if r['traced'] else ''})")
-    log(f"    SQL: {r['sql']} = {r['sql_seconds']:.1f} s; the rest ({r['seconds'] - r['sql_seconds']:.1f} s) "
-        "is Python and commits")
+    log(f"    SQL, summed over the connections that work side by side: {r['sql']} = {r['sql_seconds']:.1f} s")
     log(f"    memory: tracemalloc peak {r['traced_peak_mib']:.1f} MiB; RSS {r['rss_before_mib']:.0f} MiB before, "
         f"peak {r['rss_peak_mib']:.0f} MiB (sampled every 50 ms), ru_maxrss delta {r['maxrss_delta_mib']:.1f} MiB")
 
@@ -513,8 +512,8 @@ def run_dispatch(args: argparse.Namespace) -> dict:
             db.session.remove()
             db.engine.dispose()
         result["queued"] = queued
-        log(f"  dispatch_emails: {queued:,} jobs enqueued in {result['enqueue_s']:.1f} s "
-            f"({queued / max(result['enqueue_s'], 1e-9):,.0f} jobs/s); queue length {Queue('default', connection=redis).count:,}")
+        log(f"  dispatch_emails: {queued:,} emails enqueued in {result['enqueue_s']:.1f} s "
+            f"({queued / max(result['enqueue_s'], 1e-9):,.0f} emails/s) as {Queue('default', connection=redis).count:,} jobs")
 
         log(f"[7] {args.workers} x rq worker --burst --worker-class rq.worker.SimpleWorker ...")
         started = time.perf_counter()
@@ -613,7 +612,7 @@ def main() -> int:
         correct = correct and not m.get("bad")
         lines += [
             f"expire_overdue: {expiry['expired']:,} in {expiry['seconds']:.1f} s "
-            f"({expiry['expired'] / max(expiry['seconds'], 1e-9):,.0f}/s; SQL {expiry['sql_seconds']:.1f} s, "
+            f"({expiry['expired'] / max(expiry['seconds'], 1e-9):,.0f}/s; SQL {expiry['sql_seconds']:.1f} s over all connections, "
             f"own CPU {expiry['cpu']:.1f} s{', tracemalloc on' if expiry['traced'] else ''})",
             f"  memory: RSS peak {expiry['rss_peak_mib']:.0f} MiB (+{expiry['rss_peak_mib'] - expiry['rss_before_mib']:.0f} "
             f"MiB during the call), ru_maxrss +{expiry['maxrss_delta_mib']:.0f} MiB; tracemalloc peak "

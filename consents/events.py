@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 
 from consents import clock
 from consents.canonical import canonical_json, sha256_hex
@@ -37,12 +37,13 @@ def hash_event(event: ConsentEvent) -> str:
     )))
 
 
+# Built once: every event locks its consent's head, and building the query costs more than running it.
+_LOCK_HEAD = select(Consent.head_hash).where(Consent.id == bindparam("consent_id")).with_for_update()
+
+
 def lock_head(consent_id: int) -> str:
     """Return the consent's chain head, locking its row so concurrent writers queue instead of forking."""
-    head = db.session.execute(
-        select(Consent.head_hash).where(Consent.id == consent_id).with_for_update()
-    ).scalar_one()
-    return head or GENESIS
+    return db.session.execute(_LOCK_HEAD, {"consent_id": consent_id}).scalar_one() or GENESIS
 
 
 def record_event(consent: Consent, kind: str, *, actor: str = "system", user: User | None = None,
@@ -65,6 +66,25 @@ def record_event(consent: Consent, kind: str, *, actor: str = "system", user: Us
     consent.head_hash = event.hash
     db.session.add(event)
     return event
+
+
+# The same chain step as record_event in plain statements, built once: a sending worker appends a 'sent'
+# event for every email and has no consent or request loaded (loading them doubled the cost of recording).
+_INSERT_EVENT = insert(ConsentEvent.__table__)
+_SET_HEAD = (update(Consent.__table__).where(Consent.__table__.c.id == bindparam("consent_id"))
+             .values(head_hash=bindparam("head")))
+
+
+def append_system_event(consent_id: int, kind: str, *, request_id: int | None = None, data: dict | None = None) -> str:
+    """Append one system event to a consent's chain by ids, in the current transaction; return its hash."""
+    at = clock.now()
+    content = event_content(consent_id=consent_id, request_id=request_id, kind=kind, actor="system",
+                            actor_user_id=None, created_at=at, ip=None, user_agent=None, data=data or {},
+                            prev_hash=lock_head(consent_id))
+    digest = sha256_hex(canonical_json(content))
+    db.session.execute(_INSERT_EVENT, {**content, "created_at": at, "hash": digest})
+    db.session.execute(_SET_HEAD, {"consent_id": consent_id, "head": digest})
+    return digest
 
 
 def history(consent: Consent) -> list[ConsentEvent]:

@@ -3,70 +3,92 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import Row, bindparam, literal_column, or_, select, text, update
 
 from consents import clock
 from consents.db import db
-from consents.events import record_event
-from consents.models import Consent, ConsentRequest, OutboundEmail
+from consents.events import append_system_event, record_event
+from consents.models import Consent, ConsentRequest, EmailAttachment, OutboundEmail
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
 SWEEP_GRACE = timedelta(minutes=1)
 
 
-def claim(email_id: int) -> bool:
-    """Reserve an unsent email for this worker; False when it left already or another worker holds it."""
+_outbox = OutboundEmail.__table__
+# SQLAlchemy renders SQLite's RETURNING without table names, so its subqueries name the claimed row's columns in full.
+_this_email, _its_request = literal_column("outbound_email.id"), literal_column("outbound_email.request_id")
+
+# Built once, in plain (Core) form: a worker runs it for every email, and building it costs more than running it.
+# It claims and loads in one statement: the row, its request's consent and whether files go with it.
+_CLAIM = (
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("email_id"), _outbox.c.sent_at.is_(None), _outbox.c.failed_at.is_(None),
+           or_(_outbox.c.claimed_at.is_(None), _outbox.c.claimed_at < bindparam("stale_before")))
+    .values(claimed_at=bindparam("at"), attempts=_outbox.c.attempts + 1)
+    .returning(_outbox.c.id, _outbox.c.kind, _outbox.c.to, _outbox.c.subject, _outbox.c.text_body,
+               _outbox.c.html_body, _outbox.c.created_at, _outbox.c.request_id,
+               select(ConsentRequest.consent_id).where(ConsentRequest.id == _its_request)
+               .scalar_subquery().label("consent_id"),
+               select(EmailAttachment.id).where(EmailAttachment.email_id == _this_email)
+               .exists().label("has_attachments"))
+)
+_SENT = update(_outbox).where(_outbox.c.id == bindparam("email_id")).values(sent_at=bindparam("at"), claimed_at=None)
+_REQUEST_SENT = (update(ConsentRequest.__table__)
+                 .where(ConsentRequest.__table__.c.id == bindparam("request_id"),
+                        ConsentRequest.__table__.c.sent_at.is_(None))
+                 .values(sent_at=bindparam("at")))
+
+
+def claim(email_id: int) -> Row | None:
+    """Reserve an unsent email and return what sending it needs; None when it left, was refused or is held."""
     at = clock.now()
     if db.session.get_bind().dialect.name == "postgresql":
         # Losing a claim in a crash is harmless (the row is simply unclaimed): skip the wait for the disk.
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
-    claimed = db.session.execute(
-        update(OutboundEmail)
-        .where(OutboundEmail.id == email_id, OutboundEmail.sent_at.is_(None), OutboundEmail.failed_at.is_(None),
-               or_(OutboundEmail.claimed_at.is_(None), OutboundEmail.claimed_at < at - CLAIM_TIMEOUT))
-        .values(claimed_at=at, attempts=OutboundEmail.attempts + 1)
-    ).rowcount
+    email = db.session.execute(_CLAIM, {"email_id": email_id, "at": at, "stale_before": at - CLAIM_TIMEOUT}).first()
     db.session.commit()
-    return bool(claimed)
+    return email
 
 
-def mark_sent(email: OutboundEmail, message_id: str) -> None:
-    """Record that an email left, and the 'sent' event of its request."""
+def mark_sent(email: Row, message_id: str) -> None:
+    """Record that a claimed email left, and the 'sent' event of its request, in one transaction."""
     at = clock.now()
-    email.sent_at, email.claimed_at = at, None
+    db.session.execute(_SENT, {"email_id": email.id, "at": at})
     if email.request_id is not None:
-        request = db.session.get(ConsentRequest, email.request_id)
-        if request.sent_at is None:
-            request.sent_at = at
-        record_event(request.consent, "sent", request=request,
-                     data={"email_kind": email.kind, "message_id": message_id, "to": email.to})
+        db.session.execute(_REQUEST_SENT, {"request_id": email.request_id, "at": at})
+        append_system_event(email.consent_id, "sent", request_id=email.request_id,
+                            data={"email_kind": email.kind, "message_id": message_id, "to": email.to})
     db.session.commit()
 
 
 def mark_sent_only(email_id: int) -> None:
     """Record that an email left, and nothing else: the fallback when the full record failed after sending."""
     db.session.rollback()
-    db.session.execute(update(OutboundEmail).where(OutboundEmail.id == email_id)
-                       .values(sent_at=clock.now(), claimed_at=None))
+    db.session.execute(_SENT, {"email_id": email_id, "at": clock.now()})
     db.session.commit()
 
 
-def mark_retry(email: OutboundEmail, error: str) -> None:
+def mark_retry(email: Row, error: str) -> None:
     """Release a temporarily failed email so the next attempt can take it."""
-    email.claimed_at, email.last_error = None, error[:500]
+    _release(email.id, last_error=error[:500])
     db.session.commit()
 
 
-def mark_refused(email: OutboundEmail, error: str) -> None:
+def mark_refused(email: Row, error: str) -> None:
     """Record a permanent refusal: never retried; the request's address is flagged «adresse invalide»."""
     at = clock.now()
-    email.failed_at, email.claimed_at, email.last_error = at, None, error[:500]
+    _release(email.id, failed_at=at, last_error=error[:500])
     if email.request_id is not None:
-        request = db.session.get(ConsentRequest, email.request_id)
-        consent = db.session.get(Consent, request.consent_id)
+        consent = db.session.get(Consent, email.consent_id)
         consent.bounced_at = at
-        record_event(consent, "bounced", request=request, data={"error": error[:200], "to": email.to})
+        record_event(consent, "bounced", request=db.session.get(ConsentRequest, email.request_id),
+                     data={"error": error[:200], "to": email.to})
     db.session.commit()
+
+
+def _release(email_id: int, **outcome) -> None:
+    """Clear an email's claim and record the outcome of the attempt, in the current transaction."""
+    db.session.execute(update(_outbox).where(_outbox.c.id == email_id).values(claimed_at=None, **outcome))
 
 
 def sweepable(at: datetime | None = None, limit: int = 5000) -> list[int]:

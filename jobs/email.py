@@ -1,21 +1,27 @@
 """Sending outbox emails through Flask-Mailman, over one reused SMTP connection per worker."""
 from __future__ import annotations
 
+import logging
 import smtplib
+from collections import Counter
 
 from flask import current_app
 from flask_mailman import EmailMultiAlternatives
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import Row
 
 from consents.db import db
 from consents.models import OutboundEmail
-from consents.proof_emails import email_attachments
 from consents.outbox import claim, mark_refused, mark_retry, mark_sent, mark_sent_only
+from consents.proof_emails import email_attachments
 from jobs.context import job_context
+from jobs.queue import retry_email
 
+log = logging.getLogger(__name__)
 _connections: dict[tuple, object] = {}
 
 
-def message_id_for(email: OutboundEmail) -> str:
+def message_id_for(email: OutboundEmail | Row) -> str:
     """A Message-ID stable for one outbox row, so a resend is recognisable as the same email."""
     domain = current_app.config["MAIL_DEFAULT_SENDER"].rsplit("@", 1)[-1].strip(" >") or "localhost"
     return f"<outbox-{email.id}-{email.created_at:%Y%m%d%H%M%S}@{domain}>"
@@ -57,40 +63,73 @@ def permanent_failure(exc: Exception) -> bool:
 
 
 def send_email(email_id: int) -> str:
-    """Send one outbox email once: skipped when sent, failed for good, or held by another worker."""
+    """RQ job: send one outbox email once; a temporary failure raises, so RQ retries it with backoff."""
     with job_context():
-        if not claim(email_id):
-            return "skipped"
-        email = db.session.get(OutboundEmail, email_id)
-        message_id = message_id_for(email)
-        message = EmailMultiAlternatives(
-            subject=email.subject, body=email.text_body, to=[a.strip() for a in email.to.split(",")],
-            from_email=current_app.config["MAIL_DEFAULT_SENDER"], headers={"Message-ID": message_id},
-            connection=_open_connection(),
-        )
-        message.attach_alternative(email.html_body, "text/html")
-        for filename, content, mimetype in email_attachments(email):
-            message.attach(filename, content, mimetype)
-        try:
+        return deliver(email_id)
+
+
+def send_emails(email_ids: list[int]) -> dict[str, int]:
+    """RQ job: send several outbox emails, each claimed on its own; one that fails is retried alone."""
+    outcomes: Counter = Counter()
+    with job_context():
+        for email_id in email_ids:
             try:
-                message.send()
-            except smtplib.SMTPServerDisconnected:
-                # A reused connection the server closed while idle: one fresh connection, once.
-                _drop_connection()
-                message.connection = _open_connection()
-                message.send()
-        except Exception as exc:
-            _drop_connection()
-            error = f"{type(exc).__name__}: {exc}"
-            if permanent_failure(exc):
-                mark_refused(email, error)
-                return "refused"
-            mark_retry(email, error)
-            raise
-        try:
-            mark_sent(email, message_id)
-        except Exception:
-            # The email has left: a retry must never send it twice, even if its history event is missing.
-            mark_sent_only(email_id)
-            raise
-        return "sent"
+                outcomes[deliver(email_id)] += 1
+            except JobTimeoutException:
+                raise  # the emails not reached stay unsent and unclaimed: the sweeper enqueues them
+            except Exception:
+                # What RQ would do with this email's own job: the same backoff, the others unaffected.
+                log.exception("email %s failed; it gets its own job, retried with backoff", email_id)
+                db.session.rollback()
+                retry_email(email_id)
+                outcomes["retried"] += 1
+    return dict(outcomes)
+
+
+def deliver(email_id: int) -> str:
+    """Send one outbox email once: skipped when sent, failed for good, or held by another worker."""
+    email = claim(email_id)
+    if email is None:
+        return "skipped"
+    message_id = message_id_for(email)
+    try:
+        _send(_message(email, message_id))
+    except Exception as exc:
+        _drop_connection()
+        error = f"{type(exc).__name__}: {exc}"
+        if permanent_failure(exc):
+            mark_refused(email, error)
+            return "refused"
+        mark_retry(email, error)
+        raise
+    try:
+        mark_sent(email, message_id)
+    except Exception:
+        # The email has left: a retry must never send it twice, even if its history event is missing.
+        mark_sent_only(email_id)
+        raise
+    return "sent"
+
+
+def _send(message: EmailMultiAlternatives) -> None:
+    """Send on the reused connection; when the server closed it while idle, once more on a fresh one."""
+    try:
+        message.send()
+    except smtplib.SMTPServerDisconnected:
+        _drop_connection()
+        message.connection = _open_connection()
+        message.send()
+
+
+def _message(email: Row, message_id: str) -> EmailMultiAlternatives:
+    """The MIME message of a claimed outbox row, on this worker's connection."""
+    message = EmailMultiAlternatives(
+        subject=email.subject, body=email.text_body, to=[a.strip() for a in email.to.split(",")],
+        from_email=current_app.config["MAIL_DEFAULT_SENDER"], headers={"Message-ID": message_id},
+        connection=_open_connection(),
+    )
+    message.attach_alternative(email.html_body, "text/html")
+    if email.has_attachments:  # rare (receipts): only then is the row loaded for its files
+        for filename, content, mimetype in email_attachments(db.session.get(OutboundEmail, email.id)):
+            message.attach(filename, content, mimetype)
+    return message

@@ -9,7 +9,7 @@ from consents import clock
 from consents.deadlines import expire_overdue, queue_expiry_digests, send_due_reminders
 from consents.outbox import sweepable
 from jobs.context import job_context
-from jobs.queue import dispatch_emails, get_redis
+from jobs.queue import chunk_key, dispatch_emails, email_job_id, get_redis
 
 log = logging.getLogger(__name__)
 LIVE_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
@@ -35,10 +35,17 @@ def send_reminders() -> int:
 
 
 def _has_live_job(email_id: int) -> bool:
-    """True when the email's job still waits, retries later or runs."""
+    """True when a job that sends the email (its own, or the chunk holding it) waits, retries later or runs."""
+    chunk_job_id = get_redis().get(chunk_key(email_id))
+    job_ids = [email_job_id(email_id)] + ([chunk_job_id.decode()] if chunk_job_id else [])
+    return any(_is_live(job_id) for job_id in job_ids)
+
+
+def _is_live(job_id: str) -> bool:
+    """True when the job still waits, retries later or runs."""
     try:
-        job = Job.fetch(f"email-{email_id}", connection=get_redis())
-    except Exception:  # no such job (expired, never enqueued): the sweeper must enqueue it
+        job = Job.fetch(job_id, connection=get_redis())
+    except Exception:  # no such job (expired, never enqueued): the sweeper must enqueue its emails
         return False
     return job.get_status(refresh=False) in LIVE_STATES
 

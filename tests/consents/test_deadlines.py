@@ -50,6 +50,27 @@ def test_expiry_refuses_overdue_pending_in_batches_and_is_idempotent(sender_user
     assert ConsentEvent.query.filter_by(kind="expired").count() == 2
 
 
+def test_expiry_in_parallel_ranges_covers_every_overdue_consent_once(sender_user, frozen_now, monkeypatch):
+    import consents.deadlines
+
+    monkeypatch.setattr(consents.deadlines, "EXPIRY_PARTS", 3)  # PostgreSQL: three connections side by side
+    other = make_sender("Syndic Dupuis", "syndic@dupuis.example.fr")
+    for n in range(8):
+        _ask(sender_user if n % 2 else other, f"r{n}@example.fr", delay=3)
+    _ask(sender_user, "later@example.fr", delay=20)
+    _consent("r4@example.fr").status = ACCEPTED
+    db.session.commit()
+    frozen_now.advance(days=4)
+    assert expire_overdue(batch_size=2) == {sender_user.sender_id: 4, other.sender_id: 3}
+    db.session.expire_all()
+    for n in (0, 1, 2, 3, 5, 6, 7):
+        consent = _consent(f"r{n}@example.fr")
+        assert consent.status == REFUSED and _chain_ok(consent)
+        assert ConsentEvent.query.filter_by(consent_id=consent.id, kind="expired").count() == 1
+    assert _consent("r4@example.fr").status == ACCEPTED and _consent("later@example.fr").status == PENDING
+    assert not expire_overdue(batch_size=2)
+
+
 def test_one_digest_per_sender_and_day(sender_user, frozen_now):
     other = make_sender("Syndic Dupuis", "syndic@dupuis.example.fr")
     _ask(sender_user, "a@example.fr", delay=3)

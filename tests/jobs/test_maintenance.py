@@ -2,14 +2,16 @@
 import socket
 import time
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import ask, latest_email
 from consents.db import db
+from consents.events import verify_chains
 from consents.models import Consent, ConsentEvent, OutboundEmail
 from jobs.email import send_email
 from jobs.maintenance import nightly_expiry, sweep_outbox
-from jobs.queue import get_queue
+from jobs.queue import EMAIL_CHUNK, chunk_key, get_queue, get_redis
 
 
 def _free_port():
@@ -19,14 +21,17 @@ def _free_port():
 
 
 class _Sink:
-    """An SMTP server that refuses some recipients for good and fails DATA a given number of times."""
+    """An SMTP server refusing some recipients for good, some once for now, and failing DATA a number of times."""
 
-    def __init__(self, refuse=(), temporary_failures=0):
-        self.refuse, self.temporary_failures, self.messages = set(refuse), temporary_failures, []
+    def __init__(self, refuse=(), busy=(), temporary_failures=0):
+        self.refuse, self.busy, self.temporary_failures, self.messages = set(refuse), set(busy), temporary_failures, []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 No such user here"
+        if address in self.busy:
+            self.busy.discard(address)
+            return "451 4.2.1 Mailbox busy, try later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -127,6 +132,118 @@ def test_one_smtp_connection_for_many_emails(logged_in, app, run_jobs):
     finally:
         controller.stop()
     assert len(sink.messages) == 5 and len(connections) == 1
+
+
+def _ask_many(client, addresses):
+    """Ask several recipients in one form; return their outbox rows, oldest first."""
+    text = "\n".join(f"{a};{a.split('@')[0].title()};particulier" for a in addresses)
+    client.post("/gestionnaire/demander-plusieurs", data={"recipients": text, "scope": "lre", "delay": "10"})
+    return OutboundEmail.query.filter_by(kind="request").order_by(OutboundEmail.id).all()
+
+
+def _wait_for(sink, count):
+    """Give the SMTP server's thread a moment to store what it received."""
+    deadline = time.time() + 5
+    while len(sink.messages) < count and time.time() < deadline:
+        time.sleep(0.05)
+
+
+def test_many_emails_share_jobs_and_each_is_sent_once(logged_in, app, run_jobs):
+    addresses = [f"p{i}@example.fr" for i in range(EMAIL_CHUNK + 1)]
+    sink = _Sink()
+    controller = _smtp(app, sink)
+    try:
+        emails = _ask_many(logged_in, addresses)
+        chunk_job, lone_job = [get_queue().fetch_job(job_id) for job_id in get_queue().job_ids]
+        assert chunk_job.func_name == "jobs.email.send_emails" and chunk_job.args == ([e.id for e in emails[:-1]],)
+        assert lone_job.id == f"email-{emails[-1].id}" and lone_job.retries_left == 4  # a lone email: its own job
+        assert get_redis().get(chunk_key(emails[0].id)).decode() == chunk_job.id  # what the sweeper looks up
+        run_jobs()
+        _wait_for(sink, len(addresses))
+    finally:
+        controller.stop()
+    assert sorted(rcpt for m in sink.messages for rcpt in m.rcpt_tos) == sorted(addresses)
+    assert all(e.sent_at is not None and e.attempts == 1 for e in OutboundEmail.query)
+    assert ConsentEvent.query.filter_by(kind="sent").count() == len(addresses)
+    assert verify_chains().breaks == []  # each 'sent' event extends its consent's chain
+    assert get_queue().fetch_job(chunk_job.id).return_value() == {"sent": EMAIL_CHUNK}
+
+
+def test_one_temporary_failure_in_a_chunk_retries_that_email_alone(logged_in, app, run_jobs, frozen_now):
+    sink = _Sink(busy={"b@example.fr"})
+    controller = _smtp(app, sink)
+    try:
+        emails = _ask_many(logged_in, ["a@example.fr", "b@example.fr", "c@example.fr"])
+        [chunk_job_id] = get_queue().job_ids
+        run_jobs()
+        _wait_for(sink, 2)
+        assert sorted(m.rcpt_tos[0] for m in sink.messages) == ["a@example.fr", "c@example.fr"]
+        assert get_queue().fetch_job(chunk_job_id).return_value() == {"sent": 2, "retried": 1}
+        busy = db.session.get(OutboundEmail, emails[1].id)
+        assert busy.sent_at is None and busy.claimed_at is None and "451" in busy.last_error
+        # Its own job, due after the first backoff, with the retries that job would have had left.
+        retry = get_queue().fetch_job(f"email-{busy.id}")
+        assert retry.get_status() == "scheduled" and retry.retries_left == 3
+        assert retry.retry_intervals == [300, 1800, 7200]
+        frozen_now.advance(minutes=2)
+        assert sweep_outbox() == 0  # every unsent email has a live job
+        assert send_email(busy.id) == "sent"  # what the scheduled retry runs
+        assert send_email(emails[0].id) == "skipped"
+        _wait_for(sink, 3)
+    finally:
+        controller.stop()
+    assert sorted(m.rcpt_tos[0] for m in sink.messages) == ["a@example.fr", "b@example.fr", "c@example.fr"]
+    assert [e.attempts for e in OutboundEmail.query.order_by(OutboundEmail.id)] == [1, 2, 1]
+    assert ConsentEvent.query.filter_by(kind="sent").count() == 3
+
+
+def test_a_refused_address_in_a_chunk_does_not_stop_the_others(logged_in, app, run_jobs):
+    sink = _Sink(refuse={"nobody@example.fr"})
+    controller = _smtp(app, sink)
+    try:
+        _ask_many(logged_in, ["a@example.fr", "nobody@example.fr", "c@example.fr"])
+        [chunk_job_id] = get_queue().job_ids
+        run_jobs()
+        _wait_for(sink, 2)
+    finally:
+        controller.stop()
+    assert get_queue().fetch_job(chunk_job_id).return_value() == {"sent": 2, "refused": 1}
+    refused = OutboundEmail.query.filter_by(to="nobody@example.fr").one()
+    assert refused.failed_at is not None and get_queue().fetch_job(f"email-{refused.id}") is None
+    assert len(sink.messages) == 2 and ConsentEvent.query.filter_by(kind="bounced").count() == 1
+
+
+def test_the_sweeper_enqueues_the_emails_of_a_lost_chunk_job_once(logged_in, run_jobs, mail_outbox, frozen_now):
+    _ask_many(logged_in, ["a@example.fr", "b@example.fr", "c@example.fr"])
+    [chunk_job_id] = get_queue().job_ids
+    frozen_now.advance(minutes=2)
+    assert sweep_outbox() == 0  # the chunk job still waits: its emails are not enqueued again
+    get_queue().fetch_job(chunk_job_id).delete()  # Redis lost it
+    assert sweep_outbox() == 3
+    assert sweep_outbox() == 0
+    run_jobs()
+    assert sorted(m.to[0] for m in mail_outbox) == ["a@example.fr", "b@example.fr", "c@example.fr"]
+
+
+def test_a_timed_out_chunk_leaves_the_rest_to_the_sweeper(logged_in, mail_outbox, monkeypatch, frozen_now):
+    import jobs.email
+    from rq.timeouts import JobTimeoutException
+
+    emails = _ask_many(logged_in, ["a@example.fr", "b@example.fr", "c@example.fr"])
+    deliver = jobs.email.deliver
+
+    def slow(email_id):
+        if email_id == emails[1].id:
+            raise JobTimeoutException("job exceeded its time limit")
+        return deliver(email_id)
+
+    monkeypatch.setattr(jobs.email, "deliver", slow)
+    with pytest.raises(JobTimeoutException):
+        jobs.email.send_emails([e.id for e in emails])
+    assert [m.to[0] for m in mail_outbox] == ["a@example.fr"]
+    get_queue().empty()  # the chunk job failed: nothing holds the other two
+    frozen_now.advance(minutes=2)
+    assert sweep_outbox() == 2
 
 
 def test_progress_fragment_polls_until_done(logged_in, run_jobs):
