@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, literal_column, or_, select, text, update
+from sqlalchemy import Row, bindparam, literal_column, or_, select, update
 
 from consents import clock
-from consents.db import db
+from consents.db import db, skip_disk_wait
 from consents.events import append_system_event, record_event
 from consents.models import Consent, ConsentRequest, EmailAttachment, OutboundEmail
 
@@ -42,9 +42,7 @@ _REQUEST_SENT = (update(ConsentRequest.__table__)
 def claim(email_id: int) -> Row | None:
     """Reserve an unsent email and return what sending it needs; None when it left, was refused or is held."""
     at = clock.now()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Losing a claim in a crash is harmless (the row is simply unclaimed): skip the wait for the disk.
-        db.session.execute(text("SET LOCAL synchronous_commit = off"))
+    skip_disk_wait()  # losing a claim in a crash is harmless: the row is simply unclaimed
     email = db.session.execute(_CLAIM, {"email_id": email_id, "at": at, "stale_before": at - CLAIM_TIMEOUT}).first()
     db.session.commit()
     return email

@@ -5,24 +5,30 @@ Counting in Redis keeps a database write (and a lock on one hot row per link and
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import Counter
 from datetime import date
 
 import redis
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consents import clock
-from consents.db import db
+from consents.db import db, skip_disk_wait
 from consents.models import LinkVisit, ShareLink
 from jobs.queue import get_redis
 
 log = logging.getLogger(__name__)
 COUNTING = "link-visits:"  # + slug: a hash of ISO day -> visits not yet in the database
-MOVING = "link-visits-moving:"  # + slug:uuid: counts a flush took out of COUNTING and has not yet stored
+MOVING = "link-visits-moving:"  # + slug: counts a flush took out of COUNTING and has not yet stored
 FLUSH_LOCK = "link-visits-flush-lock"
+# Atomic: visits counted from now on go to a fresh hash, none is lost or moved twice; a crashed flush's
+# leftovers in the moving hash are added to, not overwritten.
+_MOVE_ASIDE = """
+local counts = redis.call('HGETALL', KEYS[1])
+for i = 1, #counts, 2 do redis.call('HINCRBY', KEYS[2], counts[i], counts[i + 1]) end
+redis.call('DEL', KEYS[1])
+return #counts
+"""
 
 
 def counter_key(slug: str) -> str:
@@ -47,11 +53,8 @@ def count_visit(link: ShareLink) -> None:
 
 def store_visits(counts: dict[tuple[int, date], int]) -> None:
     """Add visits per (link id, day) to the stored counts, in the current transaction."""
-    bind = db.session.get_bind()
-    insert = postgresql_insert if bind.dialect.name == "postgresql" else sqlite_insert
-    if bind.dialect.name == "postgresql":
-        # Visit counts are statistics: not waiting for the disk on this commit keeps the page and the job fast.
-        db.session.execute(text("SET LOCAL synchronous_commit = off"))
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    skip_disk_wait()  # visit counts are statistics
     for (link_id, day), visits in counts.items():
         statement = insert(LinkVisit).values(link_id=link_id, day=day, visits=visits)
         db.session.execute(statement.on_conflict_do_update(
@@ -66,14 +69,12 @@ def _decode(counts: dict) -> Counter:
 def pending_visits(link: ShareLink) -> Counter:
     """Visits per day counted in Redis and not yet stored (empty when Redis is unreachable)."""
     try:
-        connection = get_redis()
-        pending = _decode(connection.hgetall(counter_key(link.slug)))
-        for key in connection.scan_iter(f"{MOVING}{link.slug}:*"):
-            pending += _decode(connection.hgetall(key))
+        pipe = get_redis().pipeline(transaction=False)
+        counting, moving = pipe.hgetall(counter_key(link.slug)).hgetall(MOVING + link.slug).execute()
     except redis.RedisError as exc:
         log.warning("pending visits unknown, Redis unreachable: %s", exc)
         return Counter()
-    return pending
+    return _decode(counting) + _decode(moving)
 
 
 def flush_visits() -> int:
@@ -89,21 +90,14 @@ def flush_visits() -> int:
 
 
 def _flush(connection) -> int:
-    """Move COUNTING hashes aside, store them and all MOVING leftovers, then drop them."""
+    """Move COUNTING hashes aside, store them with any MOVING leftovers, then drop them."""
+    move_aside = connection.register_script(_MOVE_ASIDE)
     for key in list(connection.scan_iter(f"{COUNTING}*")):
-        slug = key.decode()[len(COUNTING):]
-        try:
-            # RENAME is atomic: visits counted from now on go to a fresh hash, none is lost or moved twice.
-            connection.rename(key, f"{MOVING}{slug}:{uuid.uuid4().hex}")
-        except redis.ResponseError:  # flushed by another run meanwhile
-            continue
-    moving = list(connection.scan_iter(f"{MOVING}*"))  # includes what a crashed run left
+        move_aside(keys=[key, MOVING + key.decode()[len(COUNTING):]])
+    moving = list(connection.scan_iter(f"{MOVING}*"))
     if not moving:
         return 0
-    by_slug: dict[str, Counter] = {}
-    for key in moving:
-        slug = key.decode()[len(MOVING):].rsplit(":", 1)[0]
-        by_slug[slug] = by_slug.get(slug, Counter()) + _decode(connection.hgetall(key))
+    by_slug = {key.decode()[len(MOVING):]: _decode(connection.hgetall(key)) for key in moving}
     link_ids = dict(db.session.query(ShareLink.slug, ShareLink.id).filter(ShareLink.slug.in_(list(by_slug))))
     counts = {(link_ids[slug], day): n for slug, days in by_slug.items() if slug in link_ids
               for day, n in days.items()}
