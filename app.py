@@ -7,12 +7,21 @@ import secrets
 from pathlib import Path
 
 from flask import Flask, has_request_context, render_template, request, session
+from flask_babel import format_date, format_datetime, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
-from extensions import babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+import cli
+import cli_proofs
+from blueprints.auth import bp as auth_bp
+from blueprints.public import bp as public_bp
+from blueprints.recipient import bp as recipient_bp
+from blueprints.sender import bp as sender_bp
+from consents.clock import days_until
+from consents.keys import load_key
+from consents.models import User
+from extensions import LANGUAGES, babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 
-LANGUAGES = ("fr", "en")
 DEV_SECRET_FILE = "secret_key"
 log = logging.getLogger(__name__)
 
@@ -106,8 +115,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     if app.config["APP_ENV"] == "production":
         # Refuse to start rather than fail on the first acceptance: no receipt may go unsigned.
-        from consents.keys import load_key
-
         with app.app_context():
             load_key()
     register_blueprints(app)
@@ -130,38 +137,28 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
-    from consents.models import User
-
     @login_manager.user_loader
     def load_user(user_id: str):
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-    from flask_babel import format_date, format_datetime, format_percent
-
-    from consents.clock import days_until
 
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_percent=format_percent,
                                  days_left=days_until)
 
     @app.context_processor
     def inject_language():
-        from flask_babel import get_locale
         return {"current_language": str(get_locale() or "fr"), "dev_outbox_enabled": app.config["DEV_OUTBOX"]}
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount one blueprint per audience."""
-    from blueprints.auth import bp as auth_bp
-    from blueprints.public import bp as public_bp
-    from blueprints.recipient import bp as recipient_bp
-    from blueprints.sender import bp as sender_bp
-
     app.register_blueprint(auth_bp)
     app.register_blueprint(sender_bp)
     app.register_blueprint(recipient_bp)
     app.register_blueprint(public_bp)
     if app.config["DEV_OUTBOX"]:
+        # Imported only when enabled, so production never even loads the outbox pages.
         from blueprints.dev import bp as dev_bp
+
         app.register_blueprint(dev_bp)
 
 
@@ -218,8 +215,5 @@ def register_security_headers(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     """Add the project's CLI commands."""
-    from cli import register
-    from cli_proofs import register as register_proofs
-
-    register(app)
-    register_proofs(app)
+    cli.register(app)
+    cli_proofs.register(app)

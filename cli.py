@@ -8,6 +8,13 @@ import sys
 
 import click
 from flask import Flask
+from rq.job import Job
+
+from consents.accounts import sign_up
+from consents.models import User
+from jobs.maintenance import nightly_expiry, send_reminders, sweep_outbox
+from jobs.queue import get_queue
+from jobs.standin import start_standin
 
 DEMO_EMAIL = "demo@cabinet-demo.fr"
 DEMO_PASSWORD = "demo-consentement-2026"
@@ -19,9 +26,6 @@ def register(app: Flask) -> None:
     @app.cli.command("demo")
     def demo():
         """Create the demo sender account (once) and print its credentials."""
-        from consents.accounts import sign_up
-        from consents.models import User
-
         if User.query.filter_by(email=DEMO_EMAIL).first() is None:
             sign_up("Cabinet Démo Gestion Locative", "732829320", DEMO_EMAIL, DEMO_PASSWORD)
         click.echo(f"Compte de démonstration : {DEMO_EMAIL} / {DEMO_PASSWORD}")
@@ -32,8 +36,6 @@ def register(app: Flask) -> None:
     @click.option("--redis-port", default=6399, type=int)
     def embedded(host: str, port: int, redis_port: int):
         """Run the dev server, an in-process Redis stand-in and an RQ worker together."""
-        from jobs.standin import start_standin
-
         server = start_standin(redis_port)
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
         env = dict(os.environ, REDIS_URL=redis_url, BASE_URL=os.environ.get("BASE_URL", f"http://{host}:{port}"))
@@ -41,7 +43,7 @@ def register(app: Flask) -> None:
         env.setdefault("RATELIMIT_STORAGE_URI", "memory://")
         rq = os.path.join(os.path.dirname(sys.executable), "rq")
         worker = subprocess.Popen(
-            [rq, "worker", "--with-scheduler", "--worker-class", "rq.worker.SimpleWorker", "--url", redis_url, "default"],
+            [rq, "worker", "--with-scheduler", "--worker-class", "worker.AppWorker", "--url", redis_url, "default"],
             env=env,
         )
         scheduler = subprocess.Popen([rq, "cron", "jobs.cron", "--url", redis_url], env=env)
@@ -64,10 +66,6 @@ def register(app: Flask) -> None:
     @jobs.command("failures")
     def failures():
         """List the failed jobs with their last error line."""
-        from rq.job import Job
-
-        from jobs.queue import get_queue
-
         registry = get_queue().failed_job_registry
         ids = registry.get_job_ids()
         if not ids:
@@ -82,8 +80,6 @@ def register(app: Flask) -> None:
     @click.option("--all", "requeue_all", is_flag=True, help="Requeue every failed job.")
     def requeue(job_ids, requeue_all):
         """Put failed jobs back in the queue."""
-        from jobs.queue import get_queue
-
         registry = get_queue().failed_job_registry
         targets = registry.get_job_ids() if requeue_all else list(job_ids)
         if not targets:
@@ -93,12 +89,8 @@ def register(app: Flask) -> None:
         click.echo(f"{len(targets)} job(s) remis en file.")
 
     @jobs.command("run")
-    @click.argument("name", type=click.Choice(["expiry", "reminders", "sweep", "visits"]))
+    @click.argument("name", type=click.Choice(["expiry", "reminders", "sweep"]))
     def run_now(name):
         """Run one scheduled job now, in this process."""
-        from jobs.maintenance import nightly_expiry, send_reminders, sweep_outbox
-        from jobs.visits import flush_link_visits
-
-        result = {"expiry": nightly_expiry, "reminders": send_reminders, "sweep": sweep_outbox,
-                  "visits": flush_link_visits}[name]()
+        result = {"expiry": nightly_expiry, "reminders": send_reminders, "sweep": sweep_outbox}[name]()
         click.echo(f"{name}: {result}")

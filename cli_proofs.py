@@ -6,6 +6,10 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from consents.checkpoints import latest_checkpoint_heads
+from consents.events import verify_chains
+from consents.verification import MAX_UPLOAD, UploadError, read_upload, verify_bundle
+
 
 def register(app: Flask) -> None:
     """Attach the `evidence` and `proofs` command groups to `app`."""
@@ -17,9 +21,6 @@ def register(app: Flask) -> None:
     @evidence.command("verify")
     def evidence_verify():
         """Walk every consent's chain and name the first broken link; exit 1 when one is found."""
-        from consents.checkpoints import latest_checkpoint_heads
-        from consents.events import verify_chains
-
         report = verify_chains(latest_checkpoint_heads())
         if report.breaks:
             first = report.breaks[0]
@@ -33,8 +34,6 @@ def register(app: Flask) -> None:
     @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
     def proofs_verify(files: tuple[Path, ...]):
         """Check a receipt (with its .sig.json and .tsr) or a proof folder zip, without the network."""
-        from consents.proofs import MAX_UPLOAD, UploadError, read_upload, verify_bundle
-
         try:
             uploads = []
             for path in files:

@@ -1,4 +1,8 @@
-"""Every Flask extension, created unbound and initialised by the app factory."""
+"""Every Flask extension, created unbound and initialised by the app factory; the languages; the Redis handle."""
+from __future__ import annotations
+
+import redis
+from flask import current_app
 from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -18,4 +22,20 @@ login_manager = LoginManager()
 mail = Mail()
 migrate = Migrate()
 
-__all__ = ["babel", "csrf", "db", "htmx", "limiter", "login_manager", "mail", "migrate"]
+LANGUAGES = ("fr", "en")
+_redis_connections: dict[str, redis.Redis] = {}
+
+
+def get_redis(url: str | None = None) -> redis.Redis:
+    """Return a Redis connection for REDIS_URL; 'fakeredis://' gives the in-process stand-in."""
+    url = url or current_app.config["REDIS_URL"]
+    if url not in _redis_connections:
+        if url.startswith("fakeredis://"):
+            import fakeredis  # the embedded default and the tests only: production never loads it
+
+            _redis_connections[url] = fakeredis.FakeRedis()
+        else:
+            _redis_connections[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    return _redis_connections[url]
+
+__all__ = ["LANGUAGES", "babel", "csrf", "db", "get_redis", "htmx", "limiter", "login_manager", "mail", "migrate"]

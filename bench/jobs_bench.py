@@ -451,7 +451,7 @@ def start_workers(args: argparse.Namespace, port: int) -> list[subprocess.Popen]
     for n in range(args.workers):
         with open(RESULTS / f"rq-worker-{n + 1}.log", "w") as out:
             workers.append(subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "rq"), "worker", "--burst", "--worker-class", "rq.worker.SimpleWorker",
+                [str(ROOT / ".venv" / "bin" / "rq"), "worker", "--burst", "--worker-class", "worker.AppWorker",
                  "--url", args.redis_url, "--name", f"bench-jobs-{os.getpid()}-{n + 1}", "--path", str(ROOT),
                  "default"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
     return workers

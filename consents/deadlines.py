@@ -2,29 +2,24 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
-from functools import partial
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import ngettext
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from consents import clock
-from consents.canonical import canonical_json, sha256_hex
-from consents.db import db
+from consents.db import db, skip_disk_wait
 from consents.emails import queue_request_email
-from consents.events import GENESIS, event_content, record_event
+from consents.events import chain_event, event_time, record_event, write_events
 from consents.lifecycle import new_token
 from consents.links import public_url
-from consents.models import (
-    PENDING, REFUSED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Sender, User, utc_iso,
-)
+from consents.models import PENDING, REFUSED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Sender, User
+from consents.outcome import Outcome
 
 EXPIRY_BATCH = 5000
-EXPIRY_PARTS = 2  # PostgreSQL: id ranges expired side by side, one connection each (a small server has 2 cores)
 REMINDER_BATCH = 500
 DIGEST_EXAMPLES = 20
 MAX_REMINDER_LEAD = timedelta(days=3)
@@ -33,117 +28,35 @@ MAX_REMINDER_LEAD = timedelta(days=3)
 def expire_overdue(at: datetime | None = None, batch_size: int = EXPIRY_BATCH) -> Counter:
     """Refuse every pending consent past its deadline, one «expiré» event each; return counts per sender.
 
-    Works in set-based batches: one SELECT, one multi-row INSERT of events and one UPDATE per batch,
-    so a million expiries never load a million objects. Rows another transaction holds are skipped
-    (PostgreSQL) and taken by the next run. On PostgreSQL the ids are split into EXPIRY_PARTS ranges
-    expired side by side, each on its own connection: one thread hashes while the other's statements
-    run, and both cores work.
+    Works in set-based batches, each committed: one SELECT that locks the batch, one multi-row INSERT of
+    events and one UPDATE of the consents, so a million expiries never load a million objects. Rows another
+    transaction holds are skipped and taken by the next run.
     """
     at = at or clock.now()
-    engine = db.engine
-    ranges = _id_ranges(engine, at, EXPIRY_PARTS if engine.dialect.name == "postgresql" else 1)
-    expire_range = partial(_expire_range, engine, at, batch_size)
-    if len(ranges) <= 1:
-        return sum(map(expire_range, ranges), Counter())
-    with ThreadPoolExecutor(len(ranges)) as pool:
-        return sum(pool.map(expire_range, ranges), Counter())
-
-
-def _overdue(at: datetime):
-    """SQL condition: a pending consent whose deadline has passed at `at`."""
-    return and_(Consent.status == PENDING, Consent.deadline <= at)
-
-
-def _id_ranges(engine: Engine, at: datetime, parts: int) -> list[tuple[int, int]]:
-    """Split the ids of the overdue consents into up to `parts` contiguous ranges (first, last)."""
-    with engine.connect() as conn:
-        low, high = conn.execute(select(func.min(Consent.id), func.max(Consent.id)).where(_overdue(at))).one()
-    if low is None:
-        return []
-    # Contiguous ranges, not id modulo: each connection then works on its own heap and index pages.
-    step = (high - low) // parts + 1
-    return [(first, min(first + step - 1, high)) for first in range(low, high + 1, step)]
-
-
-def _expire_range(engine: Engine, at: datetime, batch_size: int, ids: tuple[int, int]) -> Counter:
-    """Expire the overdue consents whose ids fall in one range, committing batch by batch."""
     per_sender: Counter = Counter()
-    after, last = ids[0] - 1, ids[1]  # keyset: each batch starts past the last one instead of rescanning
-    with engine.connect() as conn:
-        while rows := _lock_overdue(conn, at, after, last, batch_size):
-            after = rows[-1].id
-            events = [_expiry_event(row, at) for row in rows]
-            if conn.dialect.name == "postgresql":
-                _write_expiries_postgres(conn, at, events)
-            else:
-                _write_expiries(conn, events)
-            conn.commit()
-            per_sender.update(row.sender_id for row in rows)
+    after = 0  # keyset: each batch starts past the last one instead of rescanning
+    while rows := _lock_overdue(at, after, batch_size):
+        after = rows[-1].id
+        # The job is idempotent and re-run every night: a crash losing the last commits only leaves those
+        # consents pending (they already read as refused) for the next run.
+        skip_disk_wait()
+        write_events([chain_event(row.id, "expired", prev_hash=row.head_hash, at=at, request_id=row.request_id,
+                                  data={"deadline": event_time(row.deadline)}) for row in rows],
+                     status=REFUSED, changed_at=Consent.__table__.c.deadline)
+        db.session.commit()
+        per_sender.update(row.sender_id for row in rows)
     return per_sender
 
 
-def _lock_overdue(conn: Connection, at: datetime, after: int, last: int, batch_size: int) -> list:
-    """Lock the next batch of overdue consents with ids in (after, last], with each one's latest request."""
+def _lock_overdue(at: datetime, after: int, batch_size: int) -> list:
+    """Lock the next batch of overdue consents with ids past `after`, with each one's latest request."""
     latest_request = (select(func.max(ConsentRequest.id)).where(ConsentRequest.consent_id == Consent.id)
                       .correlate(Consent).scalar_subquery())
-    return conn.execute(
+    return db.session.execute(
         select(Consent.id, Consent.sender_id, Consent.head_hash, Consent.deadline, latest_request.label("request_id"))
-        .where(_overdue(at), Consent.id > after, Consent.id <= last)
+        .where(Consent.status == PENDING, Consent.deadline <= at, Consent.id > after)
         .order_by(Consent.id).limit(batch_size).with_for_update(skip_locked=True, of=Consent)
     ).all()
-
-
-def _expiry_event(row: Row, at: datetime) -> dict:
-    """The «expiré» event extending one consent's chain, with its hash."""
-    content = event_content(
-        consent_id=row.id, request_id=row.request_id, kind="expired", actor="system", actor_user_id=None,
-        created_at=at, ip=None, user_agent=None, data={"deadline": utc_iso(row.deadline)},
-        prev_hash=row.head_hash or GENESIS,
-    )
-    return {**content, "created_at": at, "hash": sha256_hex(canonical_json(content))}
-
-
-def _write_expiries(conn: Connection, events: list[dict]) -> None:
-    """Insert a batch's «expiré» events and refuse its consents (SQLite, or any database)."""
-    conn.execute(insert(ConsentEvent.__table__), events)
-    conn.execute(
-        update(Consent.__table__).where(Consent.__table__.c.id == bindparam("consent_id"))
-        .values(status=REFUSED, changed_at=Consent.__table__.c.deadline, head_hash=bindparam("hash")),
-        [{"consent_id": e["consent_id"], "hash": e["hash"]} for e in events],
-    )
-
-
-# On PostgreSQL a batch travels as arrays in binary form (%(name)b: no per-element quoting in Python):
-# two short statements whose plans are cached, however many rows. The event's data is built from the same
-# deadline string its hash covers.
-_INSERT_EXPIRED = """
-    INSERT INTO consent_event (consent_id, request_id, kind, actor, actor_user_id, created_at, ip, user_agent,
-                               data, prev_hash, hash)
-    SELECT u.consent_id, u.request_id, 'expired', 'system', NULL, %(at)s, NULL, NULL,
-           json_build_object('deadline', u.deadline), u.prev_hash, u.hash
-    FROM unnest(CAST(%(consent_ids)b AS integer[]), CAST(%(request_ids)b AS integer[]), CAST(%(deadlines)b AS text[]),
-                CAST(%(prevs)b AS text[]), CAST(%(hashes)b AS text[])) AS u(consent_id, request_id, deadline, prev_hash, hash)
-"""
-_REFUSE_EXPIRED = """
-    UPDATE consent SET status = 'refused', changed_at = consent.deadline, head_hash = u.head
-    FROM unnest(CAST(%(ids)b AS integer[]), CAST(%(heads)b AS text[])) AS u(id, head)
-    WHERE consent.id = u.id
-"""
-
-
-def _write_expiries_postgres(conn: Connection, at: datetime, events: list[dict]) -> None:
-    """Insert a batch's «expiré» events and refuse its consents, each in one statement."""
-    # The job is idempotent and re-run every night: a crash losing the last commits only leaves those
-    # consents pending (they already read as refused) for the next run, so skip the wait for the disk.
-    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-    consent_ids = [e["consent_id"] for e in events]
-    hashes = [e["hash"] for e in events]
-    conn.exec_driver_sql(_INSERT_EXPIRED, {
-        "at": at, "consent_ids": consent_ids, "request_ids": [e["request_id"] for e in events],
-        "deadlines": [e["data"]["deadline"] for e in events],
-        "prevs": [e["prev_hash"] for e in events], "hashes": hashes,
-    })
-    conn.exec_driver_sql(_REFUSE_EXPIRED, {"ids": consent_ids, "heads": hashes})
 
 
 def _day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -152,7 +65,7 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def queue_expiry_digests(day: date) -> list[int]:
+def queue_expiry_digests(day: date) -> Outcome:
     """Write one digest email per sender whose requests expired on `day` (once per sender and day)."""
     start, end = _day_bounds(day)
     expired_today = and_(ConsentEvent.kind == "expired", ConsentEvent.created_at >= start, ConsentEvent.created_at < end)
@@ -169,7 +82,7 @@ def queue_expiry_digests(day: date) -> list[int]:
     for sender_id, email, name in db.session.execute(
             select(ranked.c.sender_id, ranked.c.email, ranked.c.name).where(ranked.c.rank <= DIGEST_EXAMPLES)):
         examples[sender_id].append((email, name))
-    created = []
+    outcome = Outcome()
     for sender_id, count in counts:
         key = f"expiry-digest:{sender_id}:{day.isoformat()}"
         if OutboundEmail.query.filter_by(dedup_key=key).first() is not None:
@@ -178,12 +91,14 @@ def queue_expiry_digests(day: date) -> list[int]:
         if email is None:
             continue
         try:
+            db.session.flush()
+            email_id = email.id
             db.session.commit()
         except IntegrityError:  # another run wrote the same digest a moment ago
             db.session.rollback()
             continue
-        created.append(email.id)
-    return created
+        outcome.email_ids.append(email_id)
+    return outcome
 
 
 def _digest_email(sender: Sender, count: int, examples: list, day: datetime, key: str) -> OutboundEmail | None:
@@ -214,10 +129,10 @@ def reminder_lead(delay_days: int) -> timedelta | None:
     return None
 
 
-def send_due_reminders(at: datetime | None = None, batch_size: int = REMINDER_BATCH) -> list[int]:
+def send_due_reminders(at: datetime | None = None, batch_size: int = REMINDER_BATCH) -> Outcome:
     """Queue the one automatic reminder of every unanswered request whose reminder time has come."""
     at = at or clock.now()
-    queued: list[int] = []
+    outcome = Outcome()
     while True:
         candidates = (
             ConsentRequest.query.join(Consent, Consent.id == ConsentRequest.consent_id)
@@ -230,15 +145,13 @@ def send_due_reminders(at: datetime | None = None, batch_size: int = REMINDER_BA
         )
         due = [r for r in candidates if r.deadline - reminder_lead(r.delay_days) <= at]
         if not due:
-            return queued
+            return outcome
         for request in due:
             request.auto_reminded_at = at
             link = public_url("recipient.answer", token=new_token(request))
             sender = db.session.get(Sender, request.sender_id)
-            email = queue_request_email(request, sender, link, reminder=True)
-            record_event(request.consent, "reminded", request=request, data={"automatic": True})
-            db.session.flush()
-            queued.append(email.id)
+            outcome.wrote(queue_request_email(request, sender, link, reminder=True))
+            record_event(request.consent_id, "reminded", request_id=request.id, data={"automatic": True})
         db.session.commit()
         if len(due) < len(candidates):
-            return queued
+            return outcome

@@ -1,7 +1,8 @@
-"""The append-only, hash-chained history: the only way events are written.
+"""The append-only, hash-chained history: every event of every kind is built and written here, and only here.
 
 Each consent has its own chain: an event's hash covers the previous event's hash and the event's
 canonical content, and the consent row keeps the head. Editing or deleting any event breaks the chain.
+Every time an event carries (its own, or a deadline in its data) is written by `event_time`.
 """
 from __future__ import annotations
 
@@ -13,9 +14,15 @@ from sqlalchemy import bindparam, insert, select, update
 from consents import clock
 from consents.canonical import canonical_json, sha256_hex
 from consents.db import db
-from consents.models import Consent, ConsentEvent, ConsentRequest, User
+from consents.models import Consent, ConsentEvent, User
 
 GENESIS = "0" * 64
+_consent = Consent.__table__
+
+
+def event_time(at: datetime) -> str:
+    """The one time format of the history: naive UTC in ISO 8601, to the microsecond."""
+    return at.isoformat(timespec="microseconds")
 
 
 def event_content(*, consent_id: int, request_id: int | None, kind: str, actor: str, actor_user_id: int | None,
@@ -23,18 +30,51 @@ def event_content(*, consent_id: int, request_id: int | None, kind: str, actor: 
     """The fields an event's hash covers, in a stable form."""
     return {
         "consent_id": consent_id, "request_id": request_id, "kind": kind, "actor": actor,
-        "actor_user_id": actor_user_id, "created_at": created_at.isoformat(timespec="microseconds"),
+        "actor_user_id": actor_user_id, "created_at": event_time(created_at),
         "ip": ip, "user_agent": user_agent, "data": data, "prev_hash": prev_hash,
     }
 
 
 def hash_event(event: ConsentEvent) -> str:
-    """Recompute the chain hash of a stored or new event."""
+    """Recompute the chain hash of a stored event."""
     return sha256_hex(canonical_json(event_content(
         consent_id=event.consent_id, request_id=event.request_id, kind=event.kind, actor=event.actor,
         actor_user_id=event.actor_user_id, created_at=event.created_at, ip=event.ip,
         user_agent=event.user_agent, data=event.data or {}, prev_hash=event.prev_hash,
     )))
+
+
+def chain_event(consent_id: int, kind: str, *, prev_hash: str, at: datetime, actor: str = "system",
+                user: User | None = None, request_id: int | None = None, ip: str | None = None,
+                user_agent: str | None = None, data: dict | None = None) -> dict:
+    """The row of one new event extending a chain whose head is `prev_hash`: its content and its hash."""
+    content = event_content(
+        consent_id=consent_id, request_id=request_id, kind=kind, actor="user" if user is not None else actor,
+        actor_user_id=user.id if user is not None else None, created_at=at, ip=ip,
+        user_agent=(user_agent or "")[:500] or None, data=data or {}, prev_hash=prev_hash or GENESIS,
+    )
+    return {**content, "created_at": at, "hash": sha256_hex(canonical_json(content))}
+
+
+def write_events(rows: list[dict], **consent_values) -> list[dict]:
+    """Insert chained event rows (at most one per consent) and move each consent's head to its event.
+
+    `consent_values` are set on the same consent rows in the same statement (the expiry refuses them there).
+    Returns the rows with their ids.
+    """
+    if not rows:
+        return rows
+    ids = db.session.execute(
+        insert(ConsentEvent.__table__).returning(ConsentEvent.__table__.c.id, sort_by_parameter_order=True), rows,
+    ).scalars().all()
+    for row, event_id in zip(rows, ids):
+        row["id"] = event_id
+    db.session.execute(
+        update(_consent).where(_consent.c.id == bindparam("event_consent_id"))
+        .values(head_hash=bindparam("event_hash"), **consent_values),
+        [{"event_consent_id": row["consent_id"], "event_hash": row["hash"]} for row in rows],
+    )
+    return rows
 
 
 # Built once: every event locks its consent's head, and building the query costs more than running it.
@@ -46,45 +86,13 @@ def lock_head(consent_id: int) -> str:
     return db.session.execute(_LOCK_HEAD, {"consent_id": consent_id}).scalar_one() or GENESIS
 
 
-def record_event(consent: Consent, kind: str, *, actor: str = "system", user: User | None = None,
-                 request: ConsentRequest | None = None, ip: str | None = None,
-                 user_agent: str | None = None, data: dict | None = None) -> ConsentEvent:
-    """Append one event to the consent's chain in the current transaction (never updated, never deleted)."""
-    event = ConsentEvent(
-        consent_id=consent.id,
-        request_id=request.id if request is not None else None,
-        kind=kind,
-        actor="user" if user is not None else actor,
-        actor_user_id=user.id if user is not None else None,
-        created_at=clock.now(),
-        ip=ip,
-        user_agent=(user_agent or "")[:500] or None,
-        data=data or {},
-        prev_hash=lock_head(consent.id),
-    )
-    event.hash = hash_event(event)
-    consent.head_hash = event.hash
-    db.session.add(event)
-    return event
+def record_event(consent_id: int, kind: str, **fields) -> dict:
+    """Append one event to a consent's chain in the current transaction; return its row (with id and hash).
 
-
-# The same chain step as record_event in plain statements, built once: a sending worker appends a 'sent'
-# event for every email and has no consent or request loaded (loading them doubled the cost of recording).
-_INSERT_EVENT = insert(ConsentEvent.__table__)
-_SET_HEAD = (update(Consent.__table__).where(Consent.__table__.c.id == bindparam("consent_id"))
-             .values(head_hash=bindparam("head")))
-
-
-def append_system_event(consent_id: int, kind: str, *, request_id: int | None = None, data: dict | None = None) -> str:
-    """Append one system event to a consent's chain by ids, in the current transaction; return its hash."""
-    at = clock.now()
-    content = event_content(consent_id=consent_id, request_id=request_id, kind=kind, actor="system",
-                            actor_user_id=None, created_at=at, ip=None, user_agent=None, data=data or {},
-                            prev_hash=lock_head(consent_id))
-    digest = sha256_hex(canonical_json(content))
-    db.session.execute(_INSERT_EVENT, {**content, "created_at": at, "hash": digest})
-    db.session.execute(_SET_HEAD, {"consent_id": consent_id, "head": digest})
-    return digest
+    `fields` are those of `chain_event`: actor, user, request_id, ip, user_agent, data.
+    """
+    row = chain_event(consent_id, kind, prev_hash=lock_head(consent_id), at=clock.now(), **fields)
+    return write_events([row])[0]
 
 
 def history(consent: Consent) -> list[ConsentEvent]:

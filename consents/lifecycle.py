@@ -13,12 +13,12 @@ from sqlalchemy.orm import joinedload
 from consents import clock
 from consents.db import db
 from consents.emails import queue_request_email
-from consents.events import record_event
+from consents.events import event_time, record_event
 from consents.links import public_url
-from consents.proofs import issue_proof
+from consents.outcome import Outcome
+from consents.receipts import issue_proof
 from consents.models import (
-    ACCEPTED, PENDING, REFUSED, AskBatch, Consent, ConsentRequest, Contact, OutboundEmail, RequestToken, Sender,
-    User,
+    ACCEPTED, PENDING, REFUSED, AskBatch, Consent, ConsentRequest, Contact, RequestToken, Sender, User,
 )
 from consents.rules import Recipient, RuleError, check_delay
 from consents.texts import ConsentText
@@ -44,14 +44,13 @@ def contact_search_text(contact: Contact) -> str:
 
 
 @dataclass
-class AskOutcome:
-    """What happened to each recipient of one ask."""
+class AskOutcome(Outcome):
+    """What happened to each recipient of one ask, and what it wrote."""
 
     asked: list[Recipient] = field(default_factory=list)
     already_accepted: list[Recipient] = field(default_factory=list)
     already_pending: list[Recipient] = field(default_factory=list)
     professional_lre_only: list[Recipient] = field(default_factory=list)
-    outbox_ids: list[int] = field(default_factory=list)
     batch_id: int | None = None
 
 
@@ -69,7 +68,6 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
     if contacts:
         ids = [c.id for c in contacts.values()]
         consents = {k.contact_id: k for k in Consent.query.filter(Consent.contact_id.in_(ids))}
-    queued: list[OutboundEmail] = []
     batch = AskBatch(sender_id=sender.id, created_by_id=user.id, created_at=at, reminders_enabled=reminders)
     try:
         db.session.add(batch)
@@ -109,20 +107,20 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
             consent.status, consent.deadline, consent.channel = PENDING, request.deadline, "email"
             consent.scope_lre, consent.scope_avis = lre, avis
             consent.changed_at, consent.search_text, consent.bounced_at = at, contact_search_text(contact), None
-            record_event(consent, "requested", user=user, request=request,
-                         data={"delay_days": delay, "deadline": request.deadline.isoformat() + "Z",
+            record_event(consent.id, "requested", user=user, request_id=request.id,
+                         data={"delay_days": delay, "deadline": event_time(request.deadline),
                                "scope": consent.scope_label_keys, "kind": contact.kind})
             link = public_url("recipient.answer", token=new_token(request))
             email = queue_request_email(request, sender, link)
             email.batch_id = batch.id
-            queued.append(email)
+            outcome.wrote(email)
+            outcome.consent_ids.append(consent.id)
             outcome.asked.append(recipient)
+        outcome.batch_id = batch.id
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    outcome.outbox_ids = [e.id for e in queued]
-    outcome.batch_id = batch.id
     return outcome
 
 
@@ -130,7 +128,8 @@ def _record_expiry(consent: Consent) -> None:
     """Turn a pending consent past its deadline into a refusal, with its «expiré» event."""
     request = consent.requests[-1] if consent.requests else None
     consent.status, consent.changed_at = REFUSED, consent.deadline
-    record_event(consent, "expired", request=request, data={"deadline": consent.deadline.isoformat() + "Z"})
+    record_event(consent.id, "expired", request_id=request.id if request else None,
+                 data={"deadline": event_time(consent.deadline)})
 
 
 def find_request(token: str) -> ConsentRequest | None:
@@ -148,18 +147,22 @@ def request_token_hashes(request: ConsentRequest) -> list[str]:
                 .scalars())
 
 
-def open_request(request: ConsentRequest, *, ip: str | None, user_agent: str | None) -> None:
+def open_request(request: ConsentRequest, *, ip: str | None, user_agent: str | None) -> Outcome:
     """Record the first opening of a request's page (later openings change nothing)."""
+    outcome = Outcome()
     if request.opened_at is not None:
-        return
+        return outcome
     at = clock.now()
     claimed = db.session.execute(
         update(ConsentRequest).where(ConsentRequest.id == request.id, ConsentRequest.opened_at.is_(None))
         .values(opened_at=at)
     ).rowcount
     if claimed:
-        record_event(request.consent, "opened", actor="recipient", request=request, ip=ip, user_agent=user_agent)
+        record_event(request.consent_id, "opened", actor="recipient", request_id=request.id, ip=ip,
+                     user_agent=user_agent)
+        outcome.consent_ids.append(request.consent_id)
     db.session.commit()
+    return outcome
 
 
 class RequestExpired(Exception):
@@ -167,10 +170,11 @@ class RequestExpired(Exception):
 
 
 def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, ip: str | None,
-                   user_agent: str | None) -> bool:
-    """Record the recipient's answer once; return False when an answer was already recorded."""
+                   user_agent: str | None, commit: bool = True) -> Outcome:
+    """Record the recipient's answer once; the outcome names no consent when an answer was already recorded."""
+    outcome = Outcome()
     if request.answered_at is not None:
-        return False
+        return outcome
     at = clock.now()
     if request.deadline <= at:
         raise RequestExpired()
@@ -182,23 +186,27 @@ def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, 
     ).rowcount
     if not claimed:
         db.session.rollback()
-        return False
+        return outcome
     consent = request.consent
     consent.status, consent.decided_at, consent.changed_at = answer, at, at
     consent.deadline, consent.channel = None, request.channel
-    event = record_event(consent, answer, actor="recipient", request=request, ip=ip, user_agent=user_agent, data={
-        "text_version": text.version, "text_sha256": text.sha256, "language": text.language,
-        "scope": consent.scope_label_keys,
-    })
+    event = record_event(consent.id, answer, actor="recipient", request_id=request.id, ip=ip,
+                         user_agent=user_agent, data={
+                             "text_version": text.version, "text_sha256": text.sha256, "language": text.language,
+                             "scope": consent.scope_label_keys,
+                         })
+    outcome.consent_ids.append(consent.id)
     if accept:
-        issue_proof(consent, event, request)  # same transaction: no acceptance without its signed receipt
-    db.session.commit()
-    db.session.refresh(request)
-    return True
+        # Same transaction: no acceptance without its signed receipt.
+        outcome.wrote(*issue_proof(consent, event, request))
+    if commit:
+        db.session.commit()
+        db.session.refresh(request)
+    return outcome
 
 
-def remind(consent: Consent, user: User) -> int:
-    """Send the recipient of a pending consent a reminder with a fresh link; return the outbox id."""
+def remind(consent: Consent, user: User) -> Outcome:
+    """Send the recipient of a pending consent a reminder with a fresh link."""
     if consent.effective_status != PENDING or not consent.requests:
         raise RuleError(_l("Seule une demande en attente peut être relancée."))
     request = consent.requests[-1]
@@ -207,10 +215,11 @@ def remind(consent: Consent, user: User) -> int:
         raise RuleError(_l("Ce destinataire a déjà été relancé il y a moins de 24 heures."))
     request.last_reminded_at = at
     link = public_url("recipient.answer", token=new_token(request))
-    email = queue_request_email(request, consent_sender(consent), link, reminder=True)
-    record_event(consent, "reminded", user=user, request=request)
+    outcome = Outcome()
+    outcome.wrote(queue_request_email(request, consent_sender(consent), link, reminder=True))
+    record_event(consent.id, "reminded", user=user, request_id=request.id)
     db.session.commit()
-    return email.id
+    return outcome
 
 
 def consent_sender(consent: Consent) -> Sender:

@@ -164,20 +164,6 @@ class ConsentRequest(db.Model):
         return self.answered_at is None and self.deadline > clock.now()
 
 
-class ConsentCount(db.Model):
-    """A change of one sender's consent counts by stored status, written by database triggers (migration 0009).
-
-    Summed per sender when read; `consents.counts.merge_counts` folds a sender's rows into one.
-    """
-
-    id = db.Column(db.BigInteger().with_variant(db.Integer(), "sqlite"), primary_key=True)
-    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False, index=True)
-    accepted = db.Column(db.Integer, nullable=False, server_default="0")
-    refused = db.Column(db.Integer, nullable=False, server_default="0")
-    pending = db.Column(db.Integer, nullable=False, server_default="0")
-    revoked = db.Column(db.Integer, nullable=False, server_default="0")
-
-
 class RequestToken(db.Model):
     """A secret link to a request, kept only as its SHA-256; a reminder adds one, the first stays valid."""
 

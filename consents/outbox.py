@@ -7,7 +7,7 @@ from sqlalchemy import Row, bindparam, literal_column, or_, select, update
 
 from consents import clock
 from consents.db import db, skip_disk_wait
-from consents.events import append_system_event, record_event
+from consents.events import record_event
 from consents.models import Consent, ConsentRequest, EmailAttachment, OutboundEmail
 
 CLAIM_TIMEOUT = timedelta(minutes=10)
@@ -54,8 +54,8 @@ def mark_sent(email: Row, message_id: str) -> None:
     db.session.execute(_SENT, {"email_id": email.id, "at": at})
     if email.request_id is not None:
         db.session.execute(_REQUEST_SENT, {"request_id": email.request_id, "at": at})
-        append_system_event(email.consent_id, "sent", request_id=email.request_id,
-                            data={"email_kind": email.kind, "message_id": message_id, "to": email.to})
+        record_event(email.consent_id, "sent", request_id=email.request_id,
+                     data={"email_kind": email.kind, "message_id": message_id, "to": email.to})
     db.session.commit()
 
 
@@ -77,9 +77,8 @@ def mark_refused(email: Row, error: str) -> None:
     at = clock.now()
     _release(email.id, failed_at=at, last_error=error[:500])
     if email.request_id is not None:
-        consent = db.session.get(Consent, email.consent_id)
-        consent.bounced_at = at
-        record_event(consent, "bounced", request=db.session.get(ConsentRequest, email.request_id),
+        db.session.execute(update(Consent).where(Consent.id == email.consent_id).values(bounced_at=at))
+        record_event(email.consent_id, "bounced", request_id=email.request_id,
                      data={"error": error[:200], "to": email.to})
     db.session.commit()
 

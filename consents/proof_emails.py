@@ -5,6 +5,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from consents.certificate import render_certificate
 from consents.db import db
 from consents.links import public_url
 from consents.models import EmailAttachment, OutboundEmail, Proof, Sender, User
@@ -60,8 +61,6 @@ def queue_withdrawal_notice(proof: Proof, sender: Sender, message: str) -> list[
 
 def email_attachments(email: OutboundEmail) -> list[tuple[str, bytes, str]]:
     """The files to attach to an outbox email: (name, bytes, type); a certificate is rendered now."""
-    from consents.certificate import render_certificate
-
     files = []
     for row in EmailAttachment.query.filter_by(email_id=email.id).order_by(EmailAttachment.id):
         content = row.content if row.content is not None else render_certificate(db.session.get(Proof, row.proof_id))

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, null, select
 
-from consents import clock
-from consents.counts import stored_counts
 from consents.db import db
-from consents.models import PENDING, REFUSED, STATUSES, Consent, ConsentRequest
+from consents.models import STATUSES, Consent, ConsentRequest
 
 PER_PAGE = 25
 INVALID = "invalid"  # filter: the latest request's email was refused for good
@@ -32,18 +30,16 @@ class Page:
 
 
 def status_counts(sender_id: int) -> dict[str, int]:
-    """Count a sender's consents by effective status, expired pending ones as refused."""
-    # Stored statuses are counted by the database's triggers on every write to consent, so they are exact.
-    counts = {**stored_counts(sender_id), INVALID: 0}
-    # Time turns pending into refused without a write, so the expired ones are counted now (an index range);
-    # the «adresse invalide» count has its own partial index.
-    expired = select(func.count()).select_from(Consent).where(
-        Consent.sender_id == sender_id, Consent.status == PENDING, Consent.deadline <= clock.now())
-    invalid = select(func.count()).select_from(Consent).where(
-        Consent.sender_id == sender_id, Consent.bounced_at.is_not(None))
-    n_expired, counts[INVALID] = db.session.execute(select(expired.scalar_subquery(), invalid.scalar_subquery())).one()
-    counts[PENDING] -= n_expired
-    counts[REFUSED] += n_expired
+    """Count a sender's consents by effective status (expired pending ones as refused), and invalid addresses."""
+    # One pass over the (sender_id, status, deadline) index: pending rows are split by their deadline.
+    effective = Consent.effective_status.label("effective")
+    counts = dict.fromkeys(FILTERS, 0)
+    rows = db.session.execute(select(effective, func.count()).where(Consent.sender_id == sender_id)
+                              .group_by(effective))
+    for status, n in rows:
+        counts[status] += n
+    counts[INVALID] = db.session.execute(select(func.count()).select_from(Consent).where(
+        Consent.sender_id == sender_id, Consent.bounced_at.is_not(None))).scalar_one()
     return counts
 
 

@@ -10,19 +10,21 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from consents import clock
-from consents.db import db
-from consents.events import record_event
+from consents.db import db, skip_disk_wait
+from consents.events import event_time, record_event
 from consents.lifecycle import answer_request, contact_search_text, hash_token
 from consents.links import public_url
 from consents.models import (
-    ACCEPTED, Consent, ConsentRequest, Contact, LinkConfirmation, LinkVisit, OutboundEmail, ShareLink, User, utc_iso,
+    ACCEPTED, Consent, ConsentRequest, Contact, LinkConfirmation, LinkVisit, OutboundEmail, ShareLink, User,
 )
+from consents.outcome import Outcome
 from consents.rules import RuleError, check_kind, check_name, normalise_email
 from consents.texts import ConsentText
-from consents.visits import pending_visits
 
 CONFIRMATION_VALIDITY = timedelta(days=7)
 
@@ -54,9 +56,19 @@ def find_link(slug: str) -> ShareLink | None:
     return ShareLink.query.options(joinedload(ShareLink.sender)).filter_by(slug=slug).first()
 
 
+def count_visit(link: ShareLink) -> None:
+    """Count one opening of the link's page today (UTC) in its own short transaction."""
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    skip_disk_wait()  # visit counts are statistics: a crash may lose the last ones, never the evidence
+    statement = insert(LinkVisit).values(link_id=link.id, day=clock.now().date(), visits=1)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["link_id", "day"], set_={"visits": LinkVisit.visits + statement.excluded.visits}))
+    db.session.commit()
+
+
 def submit_landing(link: ShareLink, *, email: str, name: str, kind: str, ip: str | None,
-                   user_agent: str | None) -> int:
-    """Email the address owner a confirmation link (or, if already accepted, say so); return the outbox id.
+                   user_agent: str | None) -> Outcome:
+    """Email the address owner a confirmation link (or, if already accepted, say so).
 
     The visitor's page is the same whatever the address: only the owner's mailbox learns more.
     """
@@ -74,8 +86,10 @@ def submit_landing(link: ShareLink, *, email: str, name: str, kind: str, ip: str
                 html_body=render_template("emails/link_already.html", **context),
             )
         db.session.add(message)
+        outcome = Outcome()
+        outcome.wrote(message)
         db.session.commit()
-        return message.id
+        return outcome
     token = secrets.token_urlsafe(24)
     confirmation = LinkConfirmation(
         link_id=link.id, email=email_value, name=name_value, kind=kind_value, token_hash=hash_token(token),
@@ -92,8 +106,10 @@ def submit_landing(link: ShareLink, *, email: str, name: str, kind: str, ip: str
             html_body=render_template("emails/link_confirmation.html", **context),
         )
     db.session.add(message)
+    outcome = Outcome()
+    outcome.wrote(message)
     db.session.commit()
-    return message.id
+    return outcome
 
 
 def find_confirmation(token: str) -> LinkConfirmation | None:
@@ -106,10 +122,10 @@ class ConfirmationExpired(Exception):
 
 
 def answer_confirmation(confirmation: LinkConfirmation, *, accept: bool, text: ConsentText, ip: str | None,
-                        user_agent: str | None) -> ConsentRequest:
+                        user_agent: str | None) -> Outcome:
     """Record the address owner's answer: the contact, consent and request come to exist only now."""
     if confirmation.request_id is not None:
-        return confirmation.request
+        return Outcome()
     at = clock.now()
     if confirmation.expires_at <= at:
         raise ConfirmationExpired()
@@ -136,13 +152,12 @@ def answer_confirmation(confirmation: LinkConfirmation, *, accept: bool, text: C
     )
     db.session.add(request)
     db.session.flush()
-    record_event(consent, "requested", actor="recipient", request=request, ip=confirmation.ip,
+    record_event(consent.id, "requested", actor="recipient", request_id=request.id, ip=confirmation.ip,
                  user_agent=confirmation.user_agent,
                  data={"channel": "lien", "link_id": link.id, "link_label": link.label,
-                       "submitted_at": utc_iso(confirmation.created_at), "kind": confirmation.kind})
+                       "submitted_at": event_time(confirmation.created_at), "kind": confirmation.kind})
     confirmation.request_id = request.id
-    answer_request(request, accept=accept, text=text, ip=ip, user_agent=user_agent)
-    return request
+    return answer_request(request, accept=accept, text=text, ip=ip, user_agent=user_agent)
 
 
 @dataclass
@@ -162,7 +177,7 @@ class LinkNumbers:
 def link_numbers(link: ShareLink) -> LinkNumbers:
     """Visits, confirmations sent and consents obtained through one link."""
     visits = db.session.execute(select(func.coalesce(func.sum(LinkVisit.visits), 0))
-                                .where(LinkVisit.link_id == link.id)).scalar_one() + sum(pending_visits(link).values())
+                                .where(LinkVisit.link_id == link.id)).scalar_one()
     confirmations = db.session.execute(select(func.count()).select_from(LinkConfirmation)
                                        .where(LinkConfirmation.link_id == link.id)).scalar_one()
     obtained = db.session.execute(select(func.count()).select_from(ConsentRequest)
@@ -178,9 +193,6 @@ def link_series(link: ShareLink, days: int = 30) -> list[tuple[date, int, int, i
     for day, visits in db.session.execute(select(LinkVisit.day, LinkVisit.visits)
                                           .where(LinkVisit.link_id == link.id, LinkVisit.day >= start)):
         series[day][0] = visits
-    for day, visits in pending_visits(link).items():
-        if day in series:
-            series[day][0] += visits
     for column, index, extra in ((LinkConfirmation.created_at, 1, LinkConfirmation.link_id == link.id),
                                  (ConsentRequest.answered_at, 2, ConsentRequest.answer == ACCEPTED)):
         table = column.class_

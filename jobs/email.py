@@ -14,7 +14,6 @@ from consents.db import db
 from consents.models import OutboundEmail
 from consents.outbox import claim, mark_refused, mark_retry, mark_sent, mark_sent_only
 from consents.proof_emails import email_attachments
-from jobs.context import job_context
 from jobs.queue import retry_email
 
 log = logging.getLogger(__name__)
@@ -64,25 +63,23 @@ def permanent_failure(exc: Exception) -> bool:
 
 def send_email(email_id: int) -> str:
     """RQ job: send one outbox email once; a temporary failure raises, so RQ retries it with backoff."""
-    with job_context():
-        return deliver(email_id)
+    return deliver(email_id)
 
 
 def send_emails(email_ids: list[int]) -> dict[str, int]:
     """RQ job: send several outbox emails, each claimed on its own; one that fails is retried alone."""
     outcomes: Counter = Counter()
-    with job_context():
-        for email_id in email_ids:
-            try:
-                outcomes[deliver(email_id)] += 1
-            except JobTimeoutException:
-                raise  # the emails not reached stay unsent and unclaimed: the sweeper enqueues them
-            except Exception:
-                # What RQ would do with this email's own job: the same backoff, the others unaffected.
-                log.exception("email %s failed; it gets its own job, retried with backoff", email_id)
-                db.session.rollback()
-                retry_email(email_id)
-                outcomes["retried"] += 1
+    for email_id in email_ids:
+        try:
+            outcomes[deliver(email_id)] += 1
+        except JobTimeoutException:
+            raise  # the emails not reached stay unsent and unclaimed: the sweeper enqueues them
+        except Exception:
+            # What RQ would do with this email's own job: the same backoff, the others unaffected.
+            log.exception("email %s failed; it gets its own job, retried with backoff", email_id)
+            db.session.rollback()
+            retry_email(email_id)
+            outcomes["retried"] += 1
     return dict(outcomes)
 
 

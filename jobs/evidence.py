@@ -5,27 +5,24 @@ from consents.checkpoints import create_checkpoint
 from consents.db import db
 from consents.models import Proof
 from consents.timestamps import TimestampError, request_token, tsa_configured
-from jobs.context import job_context
+from jobs.proofs import enqueue_timestamp
 
 
 def checkpoint_chains() -> str:
     """Record every chain head, have the TSA timestamp them, and re-enqueue proofs still waiting for a token."""
-    from jobs.proofs import enqueue_timestamp
-
-    with job_context():
-        checkpoint = create_checkpoint()
-        if not tsa_configured():
-            return f"checkpoint {checkpoint.id} recorded, no TSA configured"
-        try:
-            checkpoint.tsr, checkpoint.timestamped_at = request_token(checkpoint.heads.encode("utf-8"))
-        except TimestampError as exc:
-            checkpoint.timestamp_error = str(exc)[:500]
-            db.session.commit()
-            raise
+    checkpoint = create_checkpoint()
+    if not tsa_configured():
+        return f"checkpoint {checkpoint.id} recorded, no TSA configured"
+    try:
+        checkpoint.tsr, checkpoint.timestamped_at = request_token(checkpoint.heads.encode("utf-8"))
+    except TimestampError as exc:
+        checkpoint.timestamp_error = str(exc)[:500]
         db.session.commit()
-        # A proof whose job was lost (Redis flushed, retries exhausted) gets another chance each day.
-        pending = [p.id for p in Proof.query.filter(Proof.tsr.is_(None)).with_entities(Proof.id)]
-        for proof_id in pending:
-            enqueue_timestamp(proof_id)
-        return f"checkpoint {checkpoint.id} timestamped; {len(pending)} pending proofs re-enqueued"
+        raise
+    db.session.commit()
+    # A proof whose job was lost (Redis flushed, retries exhausted) gets another chance each day.
+    pending = [p.id for p in Proof.query.filter(Proof.tsr.is_(None)).with_entities(Proof.id)]
+    for proof_id in pending:
+        enqueue_timestamp(proof_id)
+    return f"checkpoint {checkpoint.id} timestamped; {len(pending)} pending proofs re-enqueued"
 

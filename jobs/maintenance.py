@@ -8,8 +8,10 @@ from rq.job import Job, JobStatus
 from consents import clock
 from consents.deadlines import expire_overdue, queue_expiry_digests, send_due_reminders
 from consents.outbox import sweepable
-from jobs.context import job_context
-from jobs.queue import chunk_key, dispatch_emails, email_job_id, get_redis
+from consents.outcome import Outcome
+from extensions import get_redis
+from jobs.dispatch import dispatch
+from jobs.queue import chunk_key, email_job_id
 
 log = logging.getLogger(__name__)
 LIVE_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
@@ -17,21 +19,16 @@ LIVE_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStat
 
 def nightly_expiry() -> dict:
     """Refuse every pending consent past its deadline, then write each affected sender's digest."""
-    with job_context():
-        at = clock.now()
-        per_sender = expire_overdue(at)
-        digests = queue_expiry_digests(at.date())
-        dispatch_emails(digests)
-        log.info("expired %d consents for %d senders", sum(per_sender.values()), len(per_sender))
-        return {"expired": sum(per_sender.values()), "senders": len(per_sender), "digests": len(digests)}
+    at = clock.now()
+    per_sender = expire_overdue(at)
+    digests = dispatch(queue_expiry_digests(at.date()))
+    log.info("expired %d consents for %d senders", sum(per_sender.values()), len(per_sender))
+    return {"expired": sum(per_sender.values()), "senders": len(per_sender), "digests": len(digests.email_ids)}
 
 
 def send_reminders() -> int:
     """Queue and dispatch the automatic reminders that are due."""
-    with job_context():
-        email_ids = send_due_reminders()
-        dispatch_emails(email_ids)
-        return len(email_ids)
+    return len(dispatch(send_due_reminders()).email_ids)
 
 
 def _has_live_job(email_id: int) -> bool:
@@ -52,6 +49,5 @@ def _is_live(job_id: str) -> bool:
 
 def sweep_outbox() -> int:
     """Enqueue every unsent email that has no live job (Redis was down, a worker died…)."""
-    with job_context():
-        missing = [email_id for email_id in sweepable() if not _has_live_job(email_id)]
-        return dispatch_emails(missing)
+    missing = [email_id for email_id in sweepable() if not _has_live_job(email_id)]
+    return len(dispatch(Outcome(email_ids=missing)).email_ids)

@@ -1,13 +1,12 @@
-"""Proof jobs: fetch each receipt's RFC 3161 token, and start them after an acceptance is committed."""
+"""Proof jobs: fetch each receipt's RFC 3161 token."""
 from __future__ import annotations
 
 from rq import Retry
 
 from consents.db import db
-from consents.models import EmailAttachment, OutboundEmail, Proof
+from consents.models import Proof
 from consents.timestamps import TimestampError, request_token, tsa_configured
-from jobs.context import job_context
-from jobs.queue import dispatch_emails, enqueue
+from jobs.queue import enqueue
 
 # The TSA may be down for hours: back off up to six hours, about a day in all.
 TIMESTAMP_RETRY_INTERVALS = [30, 120, 600, 1800, 7200, 21600, 21600, 21600]
@@ -19,34 +18,23 @@ def enqueue_timestamp(proof_id: int):
                    retry=Retry(max=len(TIMESTAMP_RETRY_INTERVALS), interval=TIMESTAMP_RETRY_INTERVALS))
 
 
-def dispatch_proof(proof: Proof) -> None:
-    """After the acceptance is committed: ask for the timestamp, then send the recipient's copy."""
-    if tsa_configured():
-        # First in the queue, so the emailed certificate usually shows the timestamp already.
-        enqueue_timestamp(proof.id)
-    email_ids = [row.email_id for row in EmailAttachment.query.join(OutboundEmail).filter(
-        EmailAttachment.proof_id == proof.id, OutboundEmail.sent_at.is_(None))]
-    dispatch_emails(email_ids)
-
-
 def timestamp_proof(proof_id: int) -> str:
     """Get and store an RFC 3161 token over the receipt; raising makes RQ retry later."""
-    with job_context():
-        proof = db.session.get(Proof, proof_id)
-        if proof is None:
-            return "missing"
-        if proof.tsr is not None:
-            return "already timestamped"
-        if not tsa_configured():
-            return "no TSA configured"
-        try:
-            tsr, at = request_token(proof.receipt.encode("utf-8"))
-        except TimestampError as exc:
-            proof.timestamp_attempts += 1
-            proof.timestamp_error = str(exc)[:500]
-            db.session.commit()
-            raise
-        proof.tsr, proof.timestamped_at, proof.timestamp_error = tsr, at, None
+    proof = db.session.get(Proof, proof_id)
+    if proof is None:
+        return "missing"
+    if proof.tsr is not None:
+        return "already timestamped"
+    if not tsa_configured():
+        return "no TSA configured"
+    try:
+        tsr, at = request_token(proof.receipt.encode("utf-8"))
+    except TimestampError as exc:
         proof.timestamp_attempts += 1
+        proof.timestamp_error = str(exc)[:500]
         db.session.commit()
-        return "timestamped"
+        raise
+    proof.tsr, proof.timestamped_at, proof.timestamp_error = tsr, at, None
+    proof.timestamp_attempts += 1
+    db.session.commit()
+    return "timestamped"

@@ -1,33 +1,21 @@
-"""The one way to reach Redis and enqueue a job."""
+"""The one way to enqueue a job."""
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 
 import redis
-from flask import current_app
 from rq import Queue, Retry
 
+from extensions import get_redis
+
 log = logging.getLogger(__name__)
-_connections: dict[str, redis.Redis] = {}
 EMAIL_RETRY_INTERVALS = [60, 300, 1800, 7200]
 EMAIL_CHUNK = 20  # emails per send job: the job's own cost in Redis and in the worker is shared by all of them
 SECONDS_PER_EMAIL = 90  # a send job's time limit per email: two SMTP timeouts (30 s) and the database work
 # How long the sweeper can find the chunk job holding an email. A queue left waiting longer than that gets those
 # emails enqueued once more by the sweeper: harmless, the claim still sends each one once.
 CHUNK_KEY_TTL = 24 * 3600
-
-
-def get_redis(url: str | None = None) -> redis.Redis:
-    """Return a Redis connection for REDIS_URL; 'fakeredis://' gives the in-process stand-in."""
-    url = url or current_app.config["REDIS_URL"]
-    if url not in _connections:
-        if url.startswith("fakeredis://"):
-            import fakeredis
-            _connections[url] = fakeredis.FakeRedis()
-        else:
-            _connections[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
-    return _connections[url]
 
 
 def get_queue(name: str = "default") -> Queue:

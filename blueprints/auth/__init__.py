@@ -1,6 +1,4 @@
 """Sign-up, login, logout and the language switch."""
-from flask import Blueprint
+from blueprints.auth.routes import bp
 
-bp = Blueprint("auth", __name__)
-
-from blueprints.auth import routes  # noqa: E402,F401
+__all__ = ["bp"]

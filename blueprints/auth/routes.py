@@ -1,16 +1,16 @@
 """Views of the auth blueprint."""
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app import LANGUAGES
-from blueprints.auth import bp
 from blueprints.auth.forms import LoginForm, SignUpForm
 from consents.accounts import authenticate, sign_up
 from consents.rules import RuleError
-from extensions import limiter
+from extensions import LANGUAGES, limiter
+
+bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:

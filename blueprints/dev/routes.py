@@ -1,9 +1,10 @@
 """Views of the dev blueprint (registered only outside production and tests)."""
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 
-from blueprints.dev import bp
 from consents.db import db
 from consents.models import OutboundEmail
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
 
 
 @bp.route("/outbox")

@@ -1,6 +1,4 @@
 """Pages for anyone, without an account: verify a receipt, read the published signing keys."""
-from flask import Blueprint
+from blueprints.public.routes import bp
 
-bp = Blueprint("public", __name__)
-
-from blueprints.public import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,14 +1,15 @@
 """Views of the public blueprint: the receipt verifier, a receipt's status page and the key set."""
-from flask import abort, jsonify, render_template, request
+from flask import Blueprint, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from blueprints import render_htmx_template
-from blueprints.public import bp
+from blueprints import render_page
 from consents.keys import published_keys
 from consents.models import Proof
-from consents.proofs import MAX_UPLOAD, UploadError, read_upload, verify_bundle
+from consents.verification import MAX_UPLOAD, UploadError, read_upload, verify_bundle
 from extensions import limiter
+
+bp = Blueprint("public", __name__)
 
 
 def upload_error_message(code: str) -> str:
@@ -47,8 +48,7 @@ def verify_upload():
         except UploadError as exc:
             error = upload_error_message(exc.code)
     status = 200 if verdict is not None else 422
-    return render_htmx_template("public/verify.html", "public/partial/verify_result.html",
-                                verdict=verdict, error=error), status
+    return render_page("public/verify.html", status, verdict=verdict, error=error)
 
 
 @bp.route("/verifier/recu/<receipt_id>")

@@ -1,6 +1,5 @@
-"""The recipient's public page: read who asks and why, accept or refuse."""
-from flask import Blueprint
+"""The recipient's public pages: read who asks and why, accept or refuse; share-link pages; withdrawal."""
+from blueprints.recipient import links  # noqa: F401  (registers the share-link views on bp)
+from blueprints.recipient.routes import bp
 
-bp = Blueprint("recipient", __name__)
-
-from blueprints.recipient import links, routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,6 +1,5 @@
-"""The sender's manager: ask for consents, follow their status, read a contact's history."""
-from flask import Blueprint
+"""The sender's manager: ask for consents, follow their status, read a contact's history, share links."""
+from blueprints.sender import links  # noqa: F401  (registers the share-link views on bp)
+from blueprints.sender.routes import bp
 
-bp = Blueprint("sender", __name__)
-
-from blueprints.sender import links, routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -4,14 +4,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from blueprints import rule
+from blueprints import KIND_CHOICES, rule
 from consents.rules import MAX_DELAY_DAYS, MIN_DELAY_DAYS, check_delay, normalise_email
 
-KIND_CHOICES = [
-    ("particulier", _l("Particulier")),
-    ("professionnel", _l("Professionnel (entreprise)")),
-    ("administration", _l("Administration")),
-]
 SCOPE_CHOICES = [
     ("lre", _l("Lettres recommandées électroniques (LRE)")),
     ("avis", _l("Avis électroniques")),

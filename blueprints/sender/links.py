@@ -8,15 +8,14 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints import pagecache
-from blueprints.sender import bp
+from blueprints import wants_partial
 from blueprints.sender.charts import HEIGHT, PAD, WIDTH, daily_bars
 from blueprints.sender.forms import LinkForm
 from consents.links import public_url
 from consents.models import ShareLink
 from consents.rules import RuleError
+from blueprints.sender.routes import bp
 from consents.sharelinks import create_link, link_numbers, link_series, set_active
-from extensions import htmx
 
 
 def _own_link(link_id: int) -> ShareLink:
@@ -64,9 +63,8 @@ def toggle_link(link_id: int):
     """Switch a link on or off."""
     link = _own_link(link_id)
     set_active(link, not link.active)
-    pagecache.forget("l", link.slug)
-    if htmx:
-        return render_template("sender/partial/link_toggle.html", link=link)
+    if wants_partial():
+        return render_template("sender/partial/link.html", link=link)
     return redirect(url_for("sender.link_detail", link_id=link.id))
 
 

@@ -1,19 +1,20 @@
-"""Views of the sender blueprint."""
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+"""Views of the sender blueprint: the manager, asking, a contact's page and its proof."""
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints import render_htmx_template
-from blueprints.sender import bp
+from blueprints import render_page, wants_partial
 from blueprints.sender.forms import AskManyForm, AskOneForm
 from consents.events import history
 from consents.lifecycle import remind, request_consents
 from consents.models import AskBatch, ShareLink
 from consents.outbox import batch_progress
-from consents.proofs import consent_proof, proof_file
 from consents.queries import FILTERS, list_consents, sender_consent, status_counts
+from consents.receipts import consent_proof, proof_file
 from consents.rules import Recipient, RuleError, check_name, normalise_email, parse_recipient_list
-from jobs.queue import dispatch_emails
+from jobs.dispatch import dispatch
+
+bp = Blueprint("sender", __name__)
 
 
 @bp.route("/")
@@ -44,8 +45,7 @@ def manager():
     counts = status_counts(current_user.sender_id)
     page = list_consents(current_user.sender_id, status=args["status"] or None, q=args["q"], page=args["page"],
                          counts=counts, link_id=args["link"].id if args["link"] else None)
-    return render_htmx_template("sender/manager.html", "sender/partial/manager.html",
-                                page=page, counts=counts, args=args)
+    return render_page("sender/manager.html", page=page, counts=counts, args=args)
 
 
 def _ask(form, recipients, errors=()):
@@ -56,7 +56,7 @@ def _ask(form, recipients, errors=()):
     except RuleError as exc:
         form.delay.errors = [*form.delay.errors, str(exc.message)]
         return None
-    dispatch_emails(outcome.outbox_ids)
+    dispatch(outcome)
     return render_template("sender/ask_result.html", outcome=outcome, errors=errors,
                            progress=batch_progress(outcome.batch_id))
 
@@ -106,9 +106,12 @@ def _own_consent(consent_id: int):
 @login_required
 def contact(consent_id: int):
     """Show one contact's consent and its full history."""
-    consent = _own_consent(consent_id)
-    return render_htmx_template("sender/contact.html", "sender/partial/contact.html",
-                                consent=consent, events=history(consent), proof=consent_proof(consent))
+    return _contact_page(_own_consent(consent_id))
+
+
+def _contact_page(consent):
+    """The contact's page (or its partial for htmx) with its history and proof."""
+    return render_page("sender/contact.html", consent=consent, events=history(consent), proof=consent_proof(consent))
 
 
 @bp.route("/gestionnaire/contacts/<int:consent_id>/preuve/<name>")
@@ -133,15 +136,13 @@ def remind_contact(consent_id: int):
     """Send a reminder for a pending request."""
     consent = _own_consent(consent_id)
     try:
-        email_id = remind(consent, current_user)
+        dispatch(remind(consent, current_user))
     except RuleError as exc:
         flash(str(exc.message), "error")
     else:
-        dispatch_emails([email_id])
         flash(_("Relance envoyée à %(email)s.", email=consent.contact.email), "success")
-    if request.headers.get("HX-Request"):
-        return render_template("sender/partial/contact.html", consent=consent, events=history(consent),
-                               proof=consent_proof(consent))
+    if wants_partial():
+        return _contact_page(consent)
     return redirect(url_for("sender.contact", consent_id=consent.id))
 
 
@@ -150,4 +151,4 @@ def remind_contact(consent_id: int):
 def batch_status(batch_id: int):
     """The progress of one ask's emails; polls itself until every email is sent or failed."""
     batch = AskBatch.query.filter_by(id=batch_id, sender_id=current_user.sender_id).first_or_404()
-    return render_template("sender/partial/batch_progress.html", batch_id=batch.id, progress=batch_progress(batch.id))
+    return render_page("sender/batch_progress.html", batch_id=batch.id, progress=batch_progress(batch.id))

@@ -50,10 +50,7 @@ def test_expiry_refuses_overdue_pending_in_batches_and_is_idempotent(sender_user
     assert ConsentEvent.query.filter_by(kind="expired").count() == 2
 
 
-def test_expiry_in_parallel_ranges_covers_every_overdue_consent_once(sender_user, frozen_now, monkeypatch):
-    import consents.deadlines
-
-    monkeypatch.setattr(consents.deadlines, "EXPIRY_PARTS", 3)  # PostgreSQL: three connections side by side
+def test_expiry_in_batches_covers_every_overdue_consent_once(sender_user, frozen_now):
     other = make_sender("Syndic Dupuis", "syndic@dupuis.example.fr")
     for n in range(8):
         _ask(sender_user if n % 2 else other, f"r{n}@example.fr", delay=3)
@@ -80,7 +77,7 @@ def test_one_digest_per_sender_and_day(sender_user, frozen_now):
     frozen_now.advance(days=3, hours=1)
     expire_overdue()
     day = frozen_now.now.date()
-    created = queue_expiry_digests(day)
+    created = queue_expiry_digests(day).email_ids
     assert len(created) == 2
     digests = {e.to: e for e in OutboundEmail.query.filter_by(kind="digest")}
     mine = digests["gerant@martin-gestion.fr"]
@@ -88,7 +85,7 @@ def test_one_digest_per_sender_and_day(sender_user, frozen_now):
     assert "a@example.fr" in mine.text_body and "b@example.fr" in mine.text_body
     assert "x@example.fr" not in mine.text_body
     assert "1 demande de consentement expirée" in digests["syndic@dupuis.example.fr"].subject
-    assert queue_expiry_digests(day) == []
+    assert queue_expiry_digests(day).email_ids == []
     assert OutboundEmail.query.filter_by(kind="digest").count() == 2
 
 
@@ -100,16 +97,16 @@ def test_reminder_lead_depends_on_the_delay():
 def test_one_automatic_reminder_a_few_days_before_the_deadline(sender_user, frozen_now):
     _ask(sender_user, "a@example.fr", delay=10)
     frozen_now.advance(days=6, hours=23)
-    assert send_due_reminders() == []
+    assert send_due_reminders().email_ids == []
     frozen_now.advance(hours=1, minutes=1)
-    [email_id] = send_due_reminders()
+    [email_id] = send_due_reminders().email_ids
     reminder = db.session.get(OutboundEmail, email_id)
     assert reminder.kind == "reminder" and reminder.to == "a@example.fr" and "Rappel" in reminder.subject
     token = reminder.text_body.split("/c/")[1].split()[0]
     assert find_request(token) is not None
     assert ConsentEvent.query.filter_by(kind="reminded").one().data == {"automatic": True}
     frozen_now.advance(days=1)
-    assert send_due_reminders() == []
+    assert send_due_reminders().email_ids == []
 
 
 def test_no_reminder_after_an_answer_when_switched_off_or_too_short(sender_user, frozen_now):
@@ -122,5 +119,5 @@ def test_no_reminder_after_an_answer_when_switched_off_or_too_short(sender_user,
     db.session.commit()
     for _ in range(12):
         frozen_now.advance(days=1)
-        assert send_due_reminders() == []
+        assert send_due_reminders().email_ids == []
     assert OutboundEmail.query.filter_by(kind="reminder").count() == 0

@@ -33,19 +33,19 @@ def _text(request):
 
 def test_ask_writes_consent_request_event_and_outbox_together(sender_user):
     outcome = _ask(sender_user, MARIE)
-    assert outcome.asked == [MARIE] and len(outcome.outbox_ids) == 1
+    assert outcome.asked == [MARIE] and len(outcome.email_ids) == 1
     consent = Consent.query.one()
     assert consent.status == PENDING and consent.effective_status == PENDING
     request = ConsentRequest.query.one()
     assert request.delay_days == 10 and (request.deadline - request.created_at).days == 10
     assert [e.kind for e in ConsentEvent.query.all()] == ["requested"]
-    email = db.session.get(OutboundEmail, outcome.outbox_ids[0])
+    email = db.session.get(OutboundEmail, outcome.email_ids[0])
     assert email.to == "marie@example.fr" and email.request_id == request.id and email.sent_at is None
 
 
 def test_token_is_long_random_and_stored_only_as_hash(sender_user):
     outcome = _ask(sender_user, MARIE)
-    token = _token_of(db.session.get(OutboundEmail, outcome.outbox_ids[0]))
+    token = _token_of(db.session.get(OutboundEmail, outcome.email_ids[0]))
     assert len(token) >= 32  # 24 random bytes, base64url: 192 bits
     stored = RequestToken.query.one()
     assert stored.token_hash == hash_token(token) and token not in stored.token_hash
@@ -84,7 +84,7 @@ def test_delay_and_scope_are_checked(sender_user):
 def test_pending_is_not_duplicated_and_accepted_not_asked_again(sender_user):
     _ask(sender_user, MARIE)
     again = _ask(sender_user, MARIE)
-    assert again.already_pending == [MARIE] and not again.asked and not again.outbox_ids
+    assert again.already_pending == [MARIE] and not again.asked and not again.email_ids
     request = ConsentRequest.query.one()
     answer_request(request, accept=True, text=_text(request), ip="203.0.113.9", user_agent="UA")
     third = _ask(sender_user, MARIE)
@@ -145,7 +145,7 @@ def test_answer_records_time_ip_agent_and_text_hash(sender_user, frozen_now):
     _ask(sender_user, MARIE)
     request = ConsentRequest.query.one()
     shown = consent_text(sender_user.sender.legal_name, MARIE.email, True, False, "fr")
-    assert answer_request(request, accept=True, text=shown, ip="198.51.100.7", user_agent="Mobile Safari")
+    assert answer_request(request, accept=True, text=shown, ip="198.51.100.7", user_agent="Mobile Safari").changed
     consent = Consent.query.one()
     assert consent.status == ACCEPTED and consent.decided_at == frozen_now.now
     event = ConsentEvent.query.filter_by(kind="accepted").one()
@@ -157,8 +157,8 @@ def test_answer_records_time_ip_agent_and_text_hash(sender_user, frozen_now):
 def test_answering_twice_changes_nothing(sender_user):
     _ask(sender_user, MARIE)
     request = ConsentRequest.query.one()
-    assert answer_request(request, accept=True, text=_text(request), ip=None, user_agent=None)
-    assert not answer_request(request, accept=False, text=_text(request), ip=None, user_agent=None)
+    assert answer_request(request, accept=True, text=_text(request), ip=None, user_agent=None).changed
+    assert not answer_request(request, accept=False, text=_text(request), ip=None, user_agent=None).changed
     assert Consent.query.one().status == ACCEPTED
     assert ConsentEvent.query.filter(ConsentEvent.kind.in_(["accepted", "refused"])).count() == 1
 
@@ -175,9 +175,9 @@ def test_no_answer_after_the_deadline(sender_user, frozen_now):
 
 def test_remind_adds_a_working_link_and_waits_24_hours(sender_user, frozen_now):
     outcome = _ask(sender_user, MARIE)
-    first_token = _token_of(db.session.get(OutboundEmail, outcome.outbox_ids[0]))
+    first_token = _token_of(db.session.get(OutboundEmail, outcome.email_ids[0]))
     consent = Consent.query.one()
-    email_id = remind(consent, sender_user)
+    [email_id] = remind(consent, sender_user).email_ids
     reminder = db.session.get(OutboundEmail, email_id)
     assert reminder.kind == "reminder" and "Rappel" in reminder.subject
     assert find_request(_token_of(reminder)).id == find_request(first_token).id
@@ -185,7 +185,7 @@ def test_remind_adds_a_working_link_and_waits_24_hours(sender_user, frozen_now):
         remind(consent, sender_user)
     assert "24 heures" in str(error.value.message)
     frozen_now.advance(hours=24, seconds=1)
-    assert remind(consent, sender_user)
+    assert remind(consent, sender_user).email_ids
     assert ConsentEvent.query.filter_by(kind="reminded").count() == 2
 
 

@@ -41,7 +41,7 @@ def test_real_worker_with_scheduler_sends_the_email(logged_in, app, app_config, 
     env = dict(os.environ, REDIS_URL=url, DATABASE_URL=database_url, APP_ENV="testing", SECRET_KEY="k" * 40,
                MAIL_BACKEND="locmem", BASE_URL="http://consent.test", PYTHONPATH=str(Path(__file__).parents[2]))
     rq = str(Path(sys.executable).parent / "rq")
-    worker = subprocess.Popen([rq, "worker", "--with-scheduler", "--worker-class", "rq.worker.SimpleWorker",
+    worker = subprocess.Popen([rq, "worker", "--with-scheduler", "--worker-class", "worker.AppWorker",
                                "--url", url, "default"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         ask(logged_in)

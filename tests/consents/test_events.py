@@ -100,8 +100,7 @@ def test_concurrent_writers_never_fork_a_chain(app, logged_in):
         with app.app_context():
             try:
                 barrier.wait()
-                consent = db.session.get(Consent, consent_id)
-                record_event(consent, "reminded", data={"n": n})
+                record_event(consent_id, "reminded", data={"n": n})
                 db.session.commit()
             except Exception as exc:
                 errors.append(exc)

@@ -11,7 +11,8 @@ from consents.canonical import canonical_json, sha256_hex
 from consents.db import db
 from consents.keys import load_key
 from consents.models import ACCEPTED, PENDING, Consent, ConsentEvent, ConsentRequest, Proof
-from consents.proofs import Bundle, build_receipt, signature_envelope, verify_bundle
+from consents.receipts import build_receipt, signature_envelope
+from consents.verification import Bundle, verify_bundle
 
 
 def _bundle(proof):
@@ -56,7 +57,8 @@ def test_same_input_gives_the_same_bytes(logged_in):
     accept_one(logged_in)
     proof = Proof.query.one()
     consent = Consent.query.one()
-    event = db.session.get(ConsentEvent, proof.event_id)
+    stored = db.session.get(ConsentEvent, proof.event_id)
+    event = {column.name: getattr(stored, column.name) for column in ConsentEvent.__table__.columns}
     request = ConsentRequest.query.one()
 
     def build():
@@ -90,7 +92,7 @@ def test_refusal_makes_no_proof(logged_in):
 
 
 def test_failing_signature_leaves_the_consent_pending(logged_in, monkeypatch):
-    import consents.proofs as proofs
+    import consents.receipts as proofs
 
     def broken(_body):
         raise RuntimeError("HSM unavailable")

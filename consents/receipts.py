@@ -1,33 +1,32 @@
-"""Receipts of accepted consents: building the canonical JSON, signing it, and verifying what anyone uploads."""
+"""Receipts of accepted consents: the canonical JSON, its signature, the withdrawal link and the proof's files."""
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import json
 import secrets
 import uuid
 import zipfile
-from dataclasses import dataclass, field
-from datetime import datetime
 
-from cryptography.exceptions import InvalidSignature
+from flask import render_template
+from flask_babel import force_locale
 
 from consents import clock
 from consents.canonical import canonical_json, sha256_hex
+from consents.certificate import render_certificate
 from consents.db import db
-from consents.events import history, record_event
-from consents.keys import load_key, public_key, register_key
+from consents.events import event_time, history, record_event
+from consents.keys import load_key, published_keys, register_key
 from consents.links import public_url
-from consents.proof_emails import queue_receipt_email, queue_withdrawal_notice
 from consents.models import (
-    ACCEPTED, Consent, ConsentEvent, ConsentRequest, Contact, Proof, Sender, User, utc_iso,
+    ACCEPTED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Proof, Sender, User, utc_iso,
 )
-from consents.timestamps import TimestampError, tsa_roots, verify_token
+from consents.outcome import Outcome
+from consents.proof_emails import queue_receipt_email, queue_withdrawal_notice
+from consents.timestamps import tsa_ca_pem
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 PROFILE = "consentement-lre/1"
-MAX_UPLOAD = 1024 * 1024  # 1 MiB: a receipt is a few kB, a whole proof folder well under this
 SIGNATURE_ALG = "Ed25519"
 _SERVICES = {
     "lre": ("Lettre recommandée électronique", "Recevoir des lettres recommandées électroniques (art. L100 CPCE)"),
@@ -41,9 +40,9 @@ def _withdrawal_hash(token: str) -> str:
 
 
 def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None, contact: Contact,
-                  consent: Consent, request: ConsentRequest | None, event: ConsentEvent) -> dict:
-    """The receipt of one acceptance: Kantara Consent Receipt v1.1 names where one fits, then ours."""
-    data = event.data or {}
+                  consent: Consent, request: ConsentRequest | None, event: dict) -> dict:
+    """The receipt of one acceptance (`event` is its history row): Kantara Consent Receipt v1.1 names, then ours."""
+    data = event["data"] or {}
     scope = data.get("scope") or consent.scope_label_keys
     return {
         "version": RECEIPT_VERSION,
@@ -51,7 +50,7 @@ def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None,
         "consentReceiptID": receipt_id,
         "jurisdiction": "FR",
         "legalBasis": "CPCE art. L100",
-        "consentTimestamp": utc_iso(event.created_at),
+        "consentTimestamp": utc_iso(event["created_at"]),
         "collectionMethod": consent.channel,
         "language": data.get("language"),
         "piiPrincipalId": contact.email,
@@ -77,8 +76,8 @@ def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None,
             "deadline": utc_iso(request.deadline) if request else None,
             "delayDays": request.delay_days if request else None,
         },
-        "answer": {"at": utc_iso(event.created_at), "ip": event.ip, "userAgent": event.user_agent},
-        "history": {"eventKind": event.kind, "eventHash": event.hash, "previousHash": event.prev_hash},
+        "answer": {"at": utc_iso(event["created_at"]), "ip": event["ip"], "userAgent": event["user_agent"]},
+        "history": {"eventKind": event["kind"], "eventHash": event["hash"], "previousHash": event["prev_hash"]},
         "verificationUrl": public_url("public.receipt_status", receipt_id=receipt_id),
     }
 
@@ -98,9 +97,8 @@ def signature_envelope(proof: Proof) -> dict:
     }
 
 
-def issue_proof(consent: Consent, event: ConsentEvent, request: ConsentRequest | None) -> Proof:
+def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None) -> tuple[Proof, OutboundEmail]:
     """Create the signed receipt of an acceptance and the recipient's copy, in the current transaction."""
-    db.session.flush()  # the event needs its id
     sender = db.session.get(Sender, consent.sender_id)
     requested_by = request.requested_by if request is not None else None
     receipt_id = str(uuid.uuid4())
@@ -111,23 +109,23 @@ def issue_proof(consent: Consent, event: ConsentEvent, request: ConsentRequest |
     register_key(key)
     kid, signature = sign(body)
     token = secrets.token_urlsafe(24)
-    proof = Proof(uuid=receipt_id, consent_id=consent.id, event_id=event.id, receipt=body.decode("utf-8"),
+    proof = Proof(uuid=receipt_id, consent_id=consent.id, event_id=event["id"], receipt=body.decode("utf-8"),
                   receipt_sha256=sha256_hex(body), key_id=kid, signature=signature,
                   withdrawal_token_hash=_withdrawal_hash(token), created_at=clock.now())
     db.session.add(proof)
     db.session.flush()
-    queue_receipt_email(proof, sender, token)
-    return proof
+    return proof, queue_receipt_email(proof, sender, token)
 
 
-def request_withdrawal(proof: Proof, *, message: str, ip: str | None, user_agent: str | None) -> list[int]:
-    """Record the recipient's request to withdraw and notify the sender; return the outbox ids."""
+def request_withdrawal(proof: Proof, *, message: str, ip: str | None, user_agent: str | None) -> Outcome:
+    """Record the recipient's request to withdraw and notify the sender's users."""
     consent = proof.consent
-    record_event(consent, "withdrawal_requested", actor="recipient", ip=ip, user_agent=user_agent,
+    outcome = Outcome(consent_ids=[consent.id])
+    record_event(consent.id, "withdrawal_requested", actor="recipient", ip=ip, user_agent=user_agent,
                  data={"receipt_id": proof.uuid, "message": message[:1000]})
-    emails = queue_withdrawal_notice(proof, db.session.get(Sender, consent.sender_id), message[:1000])
+    outcome.wrote(*queue_withdrawal_notice(proof, db.session.get(Sender, consent.sender_id), message[:1000]))
     db.session.commit()
-    return [e.id for e in emails]
+    return outcome
 
 
 def withdrawal_requested(proof: Proof) -> bool:
@@ -162,7 +160,7 @@ def history_document(consent: Consent) -> dict:
     """The consent's chained history as JSON, for the proof folder."""
     return {"consentId": consent.id, "headHash": consent.head_hash, "events": [
         {"id": e.id, "kind": e.kind, "actor": e.actor, "actorUserId": e.actor_user_id,
-         "createdAt": e.created_at.isoformat(timespec="microseconds"), "requestId": e.request_id, "ip": e.ip,
+         "createdAt": event_time(e.created_at), "requestId": e.request_id, "ip": e.ip,
          "userAgent": e.user_agent, "data": e.data, "prevHash": e.prev_hash, "hash": e.hash}
         for e in history(consent)
     ]}
@@ -173,8 +171,6 @@ PROOF_FILES = ("certificat.pdf", "recu.json", "recu.sig.json", "recu.tsr", "doss
 
 def proof_file(proof: Proof, name: str) -> tuple[bytes, str] | None:
     """One downloadable piece of a proof (bytes, MIME type), or None when it does not exist (yet)."""
-    from consents.certificate import render_certificate
-
     if name == "certificat.pdf":
         return render_certificate(proof), "application/pdf"
     if name == "recu.json":
@@ -190,13 +186,6 @@ def proof_file(proof: Proof, name: str) -> tuple[bytes, str] | None:
 
 def proof_folder(proof: Proof) -> bytes:
     """The «dossier de preuve»: receipt, signature, token, keys, history, certificate and a French README."""
-    from flask import render_template
-    from flask_babel import force_locale
-
-    from consents.certificate import render_certificate
-    from consents.keys import published_keys
-    from consents.timestamps import tsa_ca_pem
-
     ca = tsa_ca_pem()
     files = {
         "recu.json": receipt_bytes(proof),
@@ -218,125 +207,3 @@ def proof_folder(proof: Proof) -> bytes:
             archive.writestr(zipfile.ZipInfo(name, date_time=proof.created_at.timetuple()[:6]), content,
                              compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
-
-
-# --- Verification of uploaded files -------------------------------------------------------------------------
-
-class UploadError(Exception):
-    """An upload that cannot be read as a receipt: the message is shown to the visitor."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code  # 'too_large', 'malformed', 'no_receipt'
-
-
-@dataclass
-class Bundle:
-    """What an upload holds: the receipt bytes and, when given, its signature file and token."""
-
-    receipt: bytes | None = None
-    signature: dict | None = None
-    tsr: bytes | None = None
-
-
-@dataclass
-class Verdict:
-    """The answers of a verification, from the uploaded files only."""
-
-    receipt: dict
-    receipt_sha256: str
-    signature: str  # valid, invalid, unknown_key, absent
-    timestamp: str  # valid, invalid, absent, unverifiable
-    timestamp_at: datetime | None
-    in_history: bool
-    key_id: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when the signature holds and the receipt is in our history."""
-        return self.signature == "valid" and self.in_history and self.timestamp != "invalid"
-
-
-def _classify(name: str, content: bytes, bundle: Bundle) -> None:
-    """Put one file in its place in the bundle, by its content rather than its name."""
-    if content[:1] == b"{":
-        try:
-            document = json.loads(content.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            raise UploadError("malformed") from None
-        if isinstance(document, dict) and "consentReceiptID" in document and "signature" not in document:
-            bundle.receipt = content
-        elif isinstance(document, dict) and "signature" in document and "alg" in document:
-            bundle.signature = document
-        return
-    if name.endswith(".tsr") or content[:1] == b"\x30":
-        bundle.tsr = content
-
-
-def read_upload(files: list[tuple[str, bytes]]) -> Bundle:
-    """Read uploaded files (a proof folder zip, or a receipt with its signature and token) into a bundle."""
-    if sum(len(content) for _, content in files) > MAX_UPLOAD:
-        raise UploadError("too_large")
-    bundle = Bundle()
-    for name, content in files:
-        if content[:4] == b"PK\x03\x04":
-            try:
-                with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                    members = [m for m in archive.infolist() if not m.is_dir()]
-                    # Declared sizes bound what unpacking can cost (a zip bomb claims little, inflates a lot).
-                    if sum(m.file_size for m in members) > 4 * MAX_UPLOAD:
-                        raise UploadError("too_large")
-                    for member in members:
-                        if member.filename.endswith((".json", ".tsr")) and not member.filename.startswith("historique"):
-                            _classify(member.filename, archive.read(member), bundle)
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError):
-                raise UploadError("malformed") from None
-        else:
-            _classify(name, content, bundle)
-    if bundle.receipt is None:
-        raise UploadError("no_receipt")
-    return bundle
-
-
-def _check_signature(body: bytes, envelope: dict | None) -> tuple[str, str | None]:
-    """Check a detached signature against our published keys (never a key brought by the upload)."""
-    if not envelope:
-        return "absent", None
-    kid = envelope.get("kid")
-    if envelope.get("alg") != SIGNATURE_ALG or not isinstance(kid, str) or not isinstance(envelope.get("signature"), str):
-        return "invalid", None
-    key = public_key(kid)
-    if key is None:
-        return "unknown_key", kid
-    try:
-        key.verify(base64.b64decode(envelope["signature"], validate=True), body)
-    except (InvalidSignature, binascii.Error, ValueError):
-        return "invalid", kid
-    return "valid", kid
-
-
-def verify_bundle(bundle: Bundle) -> Verdict:
-    """Answer: does the signature hold, does the timestamp hold, is this exact receipt in our history?"""
-    body = bundle.receipt
-    try:
-        receipt = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise UploadError("malformed") from None
-    if not isinstance(receipt, dict) or not isinstance(receipt.get("consentReceiptID"), str):
-        raise UploadError("malformed")
-    digest = sha256_hex(body)
-    signature, kid = _check_signature(body, bundle.signature)
-    timestamp, at = "absent", None
-    if bundle.tsr is not None and not tsa_roots():
-        timestamp = "unverifiable"
-    elif bundle.tsr is not None:
-        try:
-            at, timestamp = verify_token(bundle.tsr, body), "valid"
-        except TimestampError:
-            timestamp = "invalid"
-    stored = Proof.query.filter_by(uuid=receipt["consentReceiptID"][:36]).first()
-    in_history = stored is not None and stored.receipt_sha256 == digest
-    return Verdict(receipt=receipt, receipt_sha256=digest, signature=signature, timestamp=timestamp,
-                   timestamp_at=at, in_history=in_history, key_id=kid)
-

@@ -1,0 +1,57 @@
+"""What the recipient's answer page shows, for an email request or a share-link confirmation alike."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import render_template
+from flask_babel import get_locale
+
+from consents import clock
+from consents.models import ConsentRequest, LinkConfirmation, Sender
+from consents.texts import ConsentText, consent_text
+
+
+@dataclass(frozen=True)
+class AnswerPage:
+    """The facts of one ask as its recipient sees them, and the exact text they accept or refuse."""
+
+    sender: Sender
+    email: str
+    scope_lre: bool
+    scope_avis: bool
+    deadline: datetime
+    answer: str | None
+    answered_at: datetime | None
+    text: ConsentText
+
+    @property
+    def expired(self) -> bool:
+        """True when the deadline passed without an answer."""
+        return self.answer is None and self.deadline <= clock.now()
+
+
+def _page(sender: Sender, email: str, lre: bool, avis: bool, deadline: datetime, answer: str | None,
+          answered_at: datetime | None) -> AnswerPage:
+    """The page in the visitor's language."""
+    text = consent_text(sender.legal_name, email, lre, avis, str(get_locale()))
+    return AnswerPage(sender, email, lre, avis, deadline, answer, answered_at, text)
+
+
+def request_page(req: ConsentRequest) -> AnswerPage:
+    """The answer page of an email request (or of a confirmation already answered)."""
+    return _page(req.sender, req.consent.contact.email, req.scope_lre, req.scope_avis, req.deadline, req.answer,
+                 req.answered_at)
+
+
+def confirmation_page(confirmation: LinkConfirmation) -> AnswerPage:
+    """The answer page of a share-link confirmation: its request exists only once the owner answered."""
+    if confirmation.request is not None:
+        return request_page(confirmation.request)
+    link = confirmation.link
+    return _page(link.sender, confirmation.email, link.scope_lre, link.scope_avis, confirmation.expires_at, None, None)
+
+
+def render_answer(page: AnswerPage, status: int = 200):
+    """Render the answer page."""
+    return render_template("recipient/answer.html", page=page), status

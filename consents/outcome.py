@@ -1,0 +1,33 @@
+"""What a state change wrote that needs work after its commit: the dispatcher in jobs/ reads it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from consents.db import db
+from consents.models import OutboundEmail, Proof
+
+
+@dataclass
+class Outcome:
+    """Ids of what one verb wrote: the consents it changed, the emails to send, the proofs to timestamp."""
+
+    consent_ids: list[int] = field(default_factory=list)
+    email_ids: list[int] = field(default_factory=list)
+    proof_ids: list[int] = field(default_factory=list)
+
+    def wrote(self, *rows: OutboundEmail | Proof) -> None:
+        """Note outbox emails and proofs added to the current transaction (flushed here for their ids)."""
+        db.session.flush()
+        for row in rows:
+            (self.proof_ids if isinstance(row, Proof) else self.email_ids).append(row.id)
+
+    def merge(self, other: Outcome) -> None:
+        """Add what another verb called inside this one wrote."""
+        self.consent_ids += other.consent_ids
+        self.email_ids += other.email_ids
+        self.proof_ids += other.proof_ids
+
+    @property
+    def changed(self) -> bool:
+        """True when the verb changed a consent."""
+        return bool(self.consent_ids)
