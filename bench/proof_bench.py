@@ -56,8 +56,10 @@ def main() -> None:
         from consents.accounts import sign_up
         from consents.certificate import render_certificate
         from consents.lifecycle import answer_request, consent_sender, request_consents
-        from consents.models import ConsentEvent, ConsentRequest, Proof
-        from consents.proofs import Bundle, build_receipt, sign, signature_envelope, verify_bundle
+        from consents.models import ConsentEvent, ConsentRequest
+        from consents.evidence_models import Proof
+        from consents.receipts import build_receipt, sign, signature_envelope
+        from consents.verification import Bundle, verify_bundle
         from consents.rules import Recipient
         from consents.texts import consent_text
         from jobs.proofs import timestamp_proof
@@ -72,7 +74,8 @@ def main() -> None:
         timestamp_proof(proof.id)
         db.session.refresh(proof)
         consent = proof.consent
-        event = db.session.get(ConsentEvent, proof.event_id)
+        stored = db.session.get(ConsentEvent, proof.event_id)
+        event = {column.name: getattr(stored, column.name) for column in ConsentEvent.__table__.columns}
         sender = consent_sender(consent)
 
         def receipt_and_signature():

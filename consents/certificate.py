@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 
 from consents.links import public_url
-from consents.models import Proof
+from consents.evidence_models import Proof
 
 FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
 # Latin (with Vietnamese), Greek, Cyrillic, punctuation, currency, letterlike symbols, arrows, maths, ligatures:

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from consents import clock
 from consents.canonical import canonical_json, sha256_hex
 from consents.db import db
-from consents.models import Checkpoint, Consent
+from consents.models import Consent
+from consents.evidence_models import Checkpoint
 
 
 def create_checkpoint() -> Checkpoint:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consents import clock
 from consents.db import db
-from consents.models import SigningKey
+from consents.evidence_models import SigningKey
 
 DEV_KEY_FILE = "signing_key.pem"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from consents.db import db
-from consents.models import OutboundEmail, Proof
+from consents.models import OutboundEmail
+from consents.evidence_models import Proof
 
 
 @dataclass

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from consents.certificate import render_certificate
 from consents.db import db
 from consents.links import public_url
-from consents.models import EmailAttachment, OutboundEmail, Proof, Sender, User
+from consents.models import EmailAttachment, OutboundEmail, Sender, User
+from consents.evidence_models import Proof
 
 
 def certificate_filename(proof: Proof) -> str:

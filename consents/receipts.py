@@ -18,9 +18,8 @@ from consents.db import db
 from consents.events import event_time, history, record_event
 from consents.keys import load_key, published_keys, register_key
 from consents.links import public_url
-from consents.models import (
-    ACCEPTED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Proof, Sender, User, utc_iso,
-)
+from consents.models import ACCEPTED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Sender, User, utc_iso
+from consents.evidence_models import Proof
 from consents.outcome import Outcome
 from consents.proof_emails import queue_receipt_email, queue_withdrawal_notice
 from consents.timestamps import tsa_ca_pem

@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature
 
 from consents.canonical import sha256_hex
 from consents.keys import public_key
-from consents.models import Proof
+from consents.evidence_models import Proof
 from consents.receipts import SIGNATURE_ALG
 from consents.timestamps import TimestampError, tsa_roots, verify_token
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from consents.checkpoints import create_checkpoint
 from consents.db import db
-from consents.models import Proof
+from consents.evidence_models import Proof
 from consents.timestamps import TimestampError, request_token, tsa_configured
 from jobs.proofs import enqueue_timestamp
 

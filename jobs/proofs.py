@@ -4,7 +4,7 @@ from __future__ import annotations
 from rq import Retry
 
 from consents.db import db
-from consents.models import Proof
+from consents.evidence_models import Proof
 from consents.timestamps import TimestampError, request_token, tsa_configured
 from jobs.queue import enqueue
 

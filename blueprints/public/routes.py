@@ -5,7 +5,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints import render_page
 from consents.keys import published_keys
-from consents.models import Proof
+from consents.evidence_models import Proof
 from consents.verification import MAX_UPLOAD, UploadError, read_upload, verify_bundle
 from extensions import limiter
 

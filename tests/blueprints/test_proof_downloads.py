@@ -6,7 +6,8 @@ import zipfile
 from pypdf import PdfReader
 
 from conftest import accept_one, ask, login, make_sender
-from consents.models import Consent, Proof
+from consents.models import Consent
+from consents.evidence_models import Proof
 
 FILES = ("certificat.pdf", "recu.json", "recu.sig.json", "dossier.zip")
 

@@ -6,7 +6,7 @@ import zipfile
 
 from conftest import accept_one
 from consents.canonical import canonical_json
-from consents.models import Proof
+from consents.evidence_models import Proof
 
 
 def _dossier(logged_in, proof):

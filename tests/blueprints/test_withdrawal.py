@@ -2,7 +2,8 @@
 import re
 
 from conftest import accept_one
-from consents.models import ConsentEvent, OutboundEmail, Proof
+from consents.models import ConsentEvent, OutboundEmail
+from consents.evidence_models import Proof
 from jobs.email import send_email
 
 

@@ -5,7 +5,8 @@ from sqlalchemy import text
 
 from conftest import accept_one
 from consents.db import db
-from consents.models import Checkpoint, Consent, ConsentEvent, Proof
+from consents.models import Consent, ConsentEvent
+from consents.evidence_models import Checkpoint, Proof
 from consents.timestamps import verify_token
 from jobs.evidence import checkpoint_chains
 

@@ -5,7 +5,8 @@ import pytest
 
 from conftest import accept_one
 from consents.db import db
-from consents.models import Consent, Proof
+from consents.models import Consent
+from consents.evidence_models import Proof
 from consents.timestamps import TimestampError, request_token, verify_token
 from jobs.proofs import timestamp_proof
 from jobs.queue import get_queue

@@ -1,0 +1,47 @@
+"""Database models of the evidence: signing keys, signed receipts of acceptances, checkpoints of the chains."""
+from __future__ import annotations
+
+from consents import clock
+from consents.db import db
+from consents.models import Consent
+
+
+class SigningKey(db.Model):
+    """A public key that signed receipts, kept after a rotation so old signatures stay verifiable."""
+
+    kid = db.Column(db.String(32), primary_key=True)
+    public_key = db.Column(db.String(64), nullable=False)  # raw Ed25519 key, base64url without padding
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+
+
+class Proof(db.Model):
+    """The signed receipt of one accepted consent, and its RFC 3161 token once the TSA answered."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    uuid = db.Column(db.String(36), nullable=False, unique=True)
+    consent_id = db.Column(db.Integer, db.ForeignKey("consent.id"), nullable=False, index=True)
+    event_id = db.Column(db.Integer, db.ForeignKey("consent_event.id"), nullable=False, unique=True)
+    receipt = db.Column(db.Text, nullable=False)  # the canonical JSON, exactly the signed bytes
+    receipt_sha256 = db.Column(db.String(64), nullable=False, index=True)
+    key_id = db.Column(db.String(32), db.ForeignKey("signing_key.kid"), nullable=False)
+    signature = db.Column(db.String(100), nullable=False)  # Ed25519 over the receipt, base64
+    tsr = db.Column(db.LargeBinary)  # the TSA's DER TimeStampResp, as `openssl ts -verify -in` reads it
+    timestamped_at = db.Column(db.DateTime)  # genTime of the token
+    timestamp_attempts = db.Column(db.Integer, nullable=False, default=0)
+    timestamp_error = db.Column(db.String(500))
+    withdrawal_token_hash = db.Column(db.String(64), unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+
+    consent = db.relationship(Consent)
+
+
+class Checkpoint(db.Model):
+    """The heads of every consent's chain at one moment, timestamped so history before it cannot be rewritten."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    heads = db.Column(db.Text, nullable=False)  # canonical JSON {consent_id: head_hash}
+    heads_sha256 = db.Column(db.String(64), nullable=False)
+    tsr = db.Column(db.LargeBinary)
+    timestamped_at = db.Column(db.DateTime)
+    timestamp_error = db.Column(db.String(500))
