@@ -25,8 +25,8 @@ FONT_RANGES = ((0x20, 0x7E), (0xA0, 0x24F), (0x2B0, 0x36F), (0x370, 0x3FF), (0x4
                (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x21FF), (0x2200, 0x22FF),
                (0x25A0, 0x25FF), (0xFB00, 0xFB06))
 KINDS = {"particulier": "Particulier", "professionnel": "Professionnel", "administration": "Administration"}
-CHANNELS = {"email": "Demande par email", "link": "Lien de consentement partagé", "lro": "Choix LRO",
-            "manual": "Ajout manuel"}
+CHANNELS = {"email": "Demande par email", "lien": "Lien de consentement partagé", "lro": "Choix LRO",
+            "manuel": "Ajout manuel"}
 
 
 _font_paths: dict[str, str] = {}

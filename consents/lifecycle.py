@@ -170,7 +170,7 @@ class RequestExpired(Exception):
 
 
 def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, ip: str | None,
-                   user_agent: str | None, commit: bool = True) -> Outcome:
+                   user_agent: str | None) -> Outcome:
     """Record the recipient's answer once; the outcome names no consent when an answer was already recorded."""
     outcome = Outcome()
     if request.answered_at is not None:
@@ -199,9 +199,8 @@ def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, 
     if accept:
         # Same transaction: no acceptance without its signed receipt.
         outcome.wrote(*issue_proof(consent, event, request))
-    if commit:
-        db.session.commit()
-        db.session.refresh(request)
+    db.session.commit()
+    db.session.refresh(request)
     return outcome
 
 

@@ -22,12 +22,6 @@ class Outcome:
         for row in rows:
             (self.proof_ids if isinstance(row, Proof) else self.email_ids).append(row.id)
 
-    def merge(self, other: Outcome) -> None:
-        """Add what another verb called inside this one wrote."""
-        self.consent_ids += other.consent_ids
-        self.email_ids += other.email_ids
-        self.proof_ids += other.proof_ids
-
     @property
     def changed(self) -> bool:
         """True when the verb changed a consent."""

@@ -97,6 +97,7 @@ class _Sink:
 
 
 def _free_port():
+    """A free TCP port on the loopback."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
