@@ -28,7 +28,7 @@ translations: $(VENV)/.installed
 
 ## Extract strings into translations/messages.pot and merge them into the fr and en catalogues.
 extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -o translations/messages.pot $(SOURCES)
+	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o translations/messages.pot $(SOURCES)
 
 update-translations: extract
 	$(BIN)/pybabel update -N -i translations/messages.pot -d translations

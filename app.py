@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 from flask import Flask, has_request_context, render_template, request, session
@@ -76,6 +77,8 @@ def config_from_env(instance_path: str) -> dict:
         # RFC 3161 time-stamping authority, and the PEM certificates trusted to verify its tokens.
         "TSA_URL": os.environ.get("TSA_URL"),
         "TSA_CA_FILE": os.environ.get("TSA_CA_FILE"),
+        # Evidence files of consents obtained offline; the instance folder's `evidence/` when unset.
+        "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR"),
     }
 
 
@@ -142,7 +145,7 @@ def register_extensions(app: Flask) -> None:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_percent=format_percent,
-                                 days_left=days_until)
+                                 days_left=days_until, iso_date=date.fromisoformat)
 
     @app.context_processor
     def inject_language():

@@ -15,6 +15,7 @@ from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from fpdf import FPDF
 
+from consents.events import first_event_after
 from consents.links import public_url
 from consents.evidence_models import Proof
 
@@ -93,6 +94,8 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
         stamp = _("Horodatage RFC 3161 obtenu le %(date)s", date=format_datetime(proof.timestamped_at, "long"))
     else:
         stamp = _("Horodatage en attente")
+    if "declaration" in receipt:
+        return _declaration_rows(receipt, proof, scope, stamp)
     return [
         (_("Numéro du reçu"), receipt["consentReceiptID"]),
         (_("Expéditeur"), controller["piiController"] + (f" (SIREN {controller['siren']})" if controller["siren"] else "")),
@@ -111,6 +114,32 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
         (_("Adresse IP"), answer["ip"] or "—"),
         (_("Navigateur"), answer["userAgent"] or "—"),
         (_("Empreinte de l'événement dans l'historique"), receipt["history"]["eventHash"]),
+        (_("Empreinte SHA-256 du reçu"), proof.receipt_sha256),
+        (_("Signature"), _("Ed25519, clé %(kid)s — valide", kid=proof.key_id)),
+        (_("Horodatage"), stamp),
+    ]
+
+
+def _declaration_rows(receipt: dict, proof: Proof, scope: dict, stamp: str) -> list[tuple[str, str]]:
+    """The lines of a consent the sender declared: who, what, where it was obtained, which file proves it."""
+    controller, principal, declared = receipt["piiControllers"][0], receipt["piiPrincipal"], receipt["declaration"]
+    evidence = declared.get("evidence")
+    sources = {"contrat": _("Contrat de bail ou mandat"), "assemblee_generale": _("Assemblée générale"),
+               "courrier_signe": _("Courrier signé"), "autre": _("Autre")}
+    return [
+        (_("Numéro du reçu"), receipt["consentReceiptID"]),
+        (_("Nature"), _("Déclaration de l'expéditeur : consentement obtenu hors de la plateforme")),
+        (_("Expéditeur"), controller["piiController"] + (f" (SIREN {controller['siren']})" if controller["siren"] else "")),
+        (_("Déclaré par"), controller["requestedBy"] or "—"),
+        (_("Destinataire"), principal["name"] or "—"),
+        (_("Adresse email consentie"), principal["email"]),
+        (_("Type de destinataire"), KINDS.get(principal["kind"], principal["kind"])),
+        (_("Objet du consentement"), ", ".join(scope.get(k, k) for k in receipt["scope"])),
+        (_("Obtenu le"), declared["obtainedOn"]),
+        (_("Source"), sources.get(declared["source"], declared["source"])),
+        (_("Référence"), declared["reference"] or "—"),
+        (_("Justificatif"), f"{evidence['filename']}, SHA-256 {evidence['sha256']}" if evidence else "—"),
+        (_("Déclaré le"), _when(receipt["consentTimestamp"])),
         (_("Empreinte SHA-256 du reçu"), proof.receipt_sha256),
         (_("Signature"), _("Ed25519, clé %(kid)s — valide", kid=proof.key_id)),
         (_("Horodatage"), stamp),
@@ -139,6 +168,17 @@ def render_certificate(proof: Proof) -> bytes:
                                    "%(url)s", id=proof.uuid, url=receipt["verificationUrl"]),
                        new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
+        revoked = first_event_after(proof.consent_id, proof.event_id, "revoked")
+        if revoked is not None:
+            pdf.set_font("DejaVu", "B", 11)
+            pdf.multi_cell(0, 6, _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement "
+                                   "ne vaut plus depuis.", date=format_datetime(revoked.created_at, "long"),
+                                   asked=revoked.data.get("requested_on")), new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
+        if "declaration" in receipt:
+            pdf.set_font("DejaVu", "B", 9)
+            pdf.multi_cell(0, 5, receipt["declaration"]["notice"], new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
         for label, value in _rows(receipt, proof):
             pdf.set_font("DejaVu", "B", 9)
             pdf.cell(58, 5.5, label)

@@ -4,15 +4,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 
-from flask import render_template
-from flask_babel import force_locale
-from flask_babel import ngettext
+from flask_babel import lazy_ngettext
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from consents import clock
 from consents.db import db, skip_disk_wait
-from consents.emails import queue_request_email
+from consents.emails import compose, queue_request_email
 from consents.events import chain_event, event_time, record_event, write_events
 from consents.lifecycle import new_token
 from consents.links import public_url
@@ -106,18 +104,11 @@ def _digest_email(sender: Sender, count: int, examples: list, day: datetime, key
     recipients = [u.email for u in User.query.filter_by(sender_id=sender.id)]
     if not recipients:
         return None
-    context = dict(sender=sender, count=count, examples=examples, day=day,
+    subject = lazy_ngettext("%(num)d demande de consentement expirée sans réponse",
+                            "%(num)d demandes de consentement expirées sans réponse", count)
+    return compose("digest", "expiry_digest", to=", ".join(recipients)[:254], subject=subject, sender=sender,
+                   dedup_key=key, count=count, examples=examples, day=day,
                    manager_url=public_url("sender.manager", statut="refused"))
-    with force_locale("fr"):
-        email = OutboundEmail(
-            sender_id=sender.id, kind="digest", to=", ".join(recipients)[:254], dedup_key=key,
-            subject=ngettext("%(num)d demande de consentement expirée sans réponse",
-                             "%(num)d demandes de consentement expirées sans réponse", count)[:300],
-            text_body=render_template("emails/expiry_digest.txt", **context),
-            html_body=render_template("emails/expiry_digest.html", **context),
-        )
-    db.session.add(email)
-    return email
 
 
 def reminder_lead(delay_days: int) -> timedelta | None:

@@ -3,31 +3,37 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consents.db import db
 from consents.models import ConsentRequest, OutboundEmail, Sender
 
 
-def queue_request_email(request: ConsentRequest, sender: Sender, link: str, *, reminder: bool = False) -> OutboundEmail:
-    """Add the French email asking for consent (or reminding) to the current transaction."""
-    contact = request.consent.contact
-    context = dict(sender=sender, contact=contact, request=request, link=link, reminder=reminder)
-    with force_locale("fr"):
-        if reminder:
-            subject = _("Rappel : %(sender)s attend votre réponse sur les recommandés électroniques",
-                        sender=sender.legal_name)
-        else:
-            subject = _("%(sender)s vous demande votre accord pour des recommandés électroniques",
-                        sender=sender.legal_name)
+def compose(kind: str, template: str, *, to: str, subject, sender: Sender, language: str = "fr",
+            request_id: int | None = None, dedup_key: str | None = None, **context) -> OutboundEmail:
+    """Add one email, rendered from `emails/<template>.txt` and `.html` in `language`, to the current transaction.
+
+    `subject` is a lazy string (`_l`), translated in that language.
+    """
+    with force_locale("en" if language == "en" else "fr"):
+        context.update(sender=sender)
         email = OutboundEmail(
-            sender_id=sender.id,
-            request_id=request.id,
-            kind="reminder" if reminder else "request",
-            to=contact.email,
-            subject=subject[:300],
-            text_body=render_template("emails/consent_request.txt", **context),
-            html_body=render_template("emails/consent_request.html", **context),
+            sender_id=sender.id, request_id=request_id, kind=kind, to=to, subject=str(subject)[:300],
+            text_body=render_template(f"emails/{template}.txt", **context),
+            html_body=render_template(f"emails/{template}.html", **context), dedup_key=dedup_key,
         )
     db.session.add(email)
+    db.session.flush()  # callers name the email by its id in their outcome
     return email
+
+
+def queue_request_email(request: ConsentRequest, sender: Sender, link: str, *, reminder: bool = False) -> OutboundEmail:
+    """Add the French email asking for consent (or reminding) to the current transaction."""
+    if reminder:
+        subject = _l("Rappel : %(sender)s attend votre réponse sur les recommandés électroniques",
+                     sender=sender.legal_name)
+    else:
+        subject = _l("%(sender)s vous demande votre accord pour des recommandés électroniques", sender=sender.legal_name)
+    return compose("reminder" if reminder else "request", "consent_request", to=request.consent.contact.email,
+                   subject=subject, sender=sender, request_id=request.id, contact=request.consent.contact,
+                   request=request, link=link, reminder=reminder)

@@ -6,10 +6,12 @@ Every time an event carries (its own, or a deadline in its data) is written by `
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import JSON, Integer, String, Text, bindparam, cast, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from consents import clock
 from consents.canonical import canonical_json, sha256_hex
@@ -18,6 +20,7 @@ from consents.models import Consent, ConsentEvent, User
 
 GENESIS = "0" * 64
 _consent = Consent.__table__
+_event = ConsentEvent.__table__
 
 
 def event_time(at: datetime) -> str:
@@ -60,13 +63,11 @@ def write_events(rows: list[dict], **consent_values) -> list[dict]:
     """Insert chained event rows (at most one per consent) and move each consent's head to its event.
 
     `consent_values` are set on the same consent rows in the same statement (the expiry refuses them there).
-    Returns the rows with their ids.
+    Returns the rows with their ids. On PostgreSQL many rows travel as arrays: two statements however many.
     """
-    if not rows:
-        return rows
-    ids = db.session.execute(
-        insert(ConsentEvent.__table__).returning(ConsentEvent.__table__.c.id, sort_by_parameter_order=True), rows,
-    ).scalars().all()
+    if len(rows) > 1 and db.session.get_bind().dialect.name == "postgresql":
+        return _write_arrays(rows, consent_values)
+    ids = db.session.execute(insert(_event).returning(_event.c.id, sort_by_parameter_order=True), rows).scalars().all()
     for row, event_id in zip(rows, ids):
         row["id"] = event_id
     db.session.execute(
@@ -74,6 +75,29 @@ def write_events(rows: list[dict], **consent_values) -> list[dict]:
         .values(head_hash=bindparam("event_hash"), **consent_values),
         [{"event_consent_id": row["consent_id"], "event_hash": row["hash"]} for row in rows],
     )
+    return rows
+
+
+def _write_arrays(rows: list[dict], consent_values: dict) -> list[dict]:
+    """The same rows as one INSERT … SELECT FROM unnest(arrays) and one UPDATE … FROM unnest(arrays)."""
+    names = [name for name in rows[0] if name != "id"]
+    columns = {name: [json.dumps(row[name], ensure_ascii=False) if name == "data" else row[name] for row in rows]
+               for name in names}
+    arrays = func.unnest(*(bindparam(name, columns[name], type_=ARRAY(Text if name == "data" else _event.c[name].type))
+                           for name in names)).table_valued(*names).render_derived(name="new_events")
+    inserted = db.session.execute(
+        insert(_event).from_select(names, select(*(cast(arrays.c[n], JSON) if n == "data" else arrays.c[n]
+                                                   for n in names)))
+        .returning(_event.c.id, _event.c.consent_id)
+    ).all()
+    ids = dict((consent_id, event_id) for event_id, consent_id in inserted)
+    for row in rows:
+        row["id"] = ids[row["consent_id"]]
+    heads = func.unnest(bindparam("ids", columns["consent_id"], type_=ARRAY(Integer)),
+                        bindparam("heads", columns["hash"], type_=ARRAY(String))
+                        ).table_valued("id", "head").render_derived(name="heads")
+    db.session.execute(update(_consent).where(_consent.c.id == heads.c.id)
+                       .values(head_hash=heads.c.head, **consent_values))
     return rows
 
 
@@ -98,6 +122,12 @@ def record_event(consent_id: int, kind: str, **fields) -> dict:
 def history(consent: Consent) -> list[ConsentEvent]:
     """Return the consent's events, oldest first."""
     return ConsentEvent.query.filter_by(consent_id=consent.id).order_by(ConsentEvent.id).all()
+
+
+def first_event_after(consent_id: int, event_id: int, kind: str) -> ConsentEvent | None:
+    """The first event of a kind that followed a given event in a consent's history."""
+    return (ConsentEvent.query.filter(ConsentEvent.consent_id == consent_id, ConsentEvent.kind == kind,
+                                      ConsentEvent.id > event_id).order_by(ConsentEvent.id).first())
 
 
 # --- Verification ---------------------------------------------------------------------------------------------

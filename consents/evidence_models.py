@@ -45,3 +45,43 @@ class Checkpoint(db.Model):
     tsr = db.Column(db.LargeBinary)
     timestamped_at = db.Column(db.DateTime)
     timestamp_error = db.Column(db.String(500))
+
+
+class EvidenceFile(db.Model):
+    """A file a sender keeps as evidence of a consent obtained offline (a signed lease, an AG's minutes)."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False, index=True)
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    filename = db.Column(db.String(200), nullable=False)
+    mimetype = db.Column(db.String(100), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    storage_key = db.Column(db.String(200), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+
+
+class ImportFile(db.Model):
+    """A spreadsheet a sender uploaded: previewed, then imported (ask or record) by a job that reports progress."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False, index=True)
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    filename = db.Column(db.String(200), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    storage_key = db.Column(db.String(200), nullable=False)
+    encoding = db.Column(db.String(20), nullable=False)
+    separator = db.Column(db.String(1), nullable=False)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    action = db.Column(db.String(20))  # ask or record, once chosen
+    options = db.Column(db.JSON)  # what the chosen action needs: delay and scope, or source, date and evidence
+    started_at = db.Column(db.DateTime)
+    finished_at = db.Column(db.DateTime)
+    total = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    processed = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    created = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    skipped = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    rejected = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    result_key = db.Column(db.String(200))  # the result file (every row: created, skipped or rejected, and why)
+    error = db.Column(db.String(500))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -18,7 +18,8 @@ from consents.links import public_url
 from consents.outcome import Outcome
 from consents.receipts import issue_proof
 from consents.models import (
-    ACCEPTED, PENDING, REFUSED, AskBatch, Consent, ConsentRequest, Contact, RequestToken, Sender, User,
+    ACCEPTED, PENDING, REFUSED, REVOKED, AskBatch, Consent, ConsentEvent, ConsentRequest, Contact, RequestToken,
+    Sender, User,
 )
 from consents.rules import Recipient, RuleError, check_delay
 from consents.texts import ConsentText
@@ -43,6 +44,29 @@ def contact_search_text(contact: Contact) -> str:
     return f"{contact.email} {contact.name}".lower()[:460]
 
 
+@dataclass(frozen=True)
+class PastRefusal:
+    """A recipient's explicit «no»: a refusal they answered, or a consent they withdrew; when and how."""
+
+    recipient: Recipient
+    status: str  # refused or revoked
+    at: datetime
+    how: str  # the answer's channel (email, lien) or the revocation's source (courrier, telephone…)
+
+
+def past_refusal(consent: Consent | None, recipient: Recipient) -> PastRefusal | None:
+    """The explicit refusal or revocation a new ask would go against (an unanswered deadline is not one)."""
+    if consent is None:
+        return None
+    if consent.status == REVOKED:
+        event = (ConsentEvent.query.filter_by(consent_id=consent.id, kind="revoked")
+                 .order_by(ConsentEvent.id.desc()).first())
+        return PastRefusal(recipient, REVOKED, consent.revoked_at, (event.data or {}).get("source", "") if event else "")
+    if consent.status == REFUSED and consent.decided_at is not None:
+        return PastRefusal(recipient, REFUSED, consent.decided_at, consent.channel)
+    return None
+
+
 @dataclass
 class AskOutcome(Outcome):
     """What happened to each recipient of one ask, and what it wrote."""
@@ -51,12 +75,16 @@ class AskOutcome(Outcome):
     already_accepted: list[Recipient] = field(default_factory=list)
     already_pending: list[Recipient] = field(default_factory=list)
     professional_lre_only: list[Recipient] = field(default_factory=list)
+    needs_confirmation: list[PastRefusal] = field(default_factory=list)
     batch_id: int | None = None
 
 
 def request_consents(sender: Sender, user: User, recipients: list[Recipient], delay_days, *,
-                     lre: bool, avis: bool, reminders: bool = True) -> AskOutcome:
-    """Ask each recipient for consent and queue their emails, all in one transaction."""
+                     lre: bool, avis: bool, reminders: bool = True, again: bool = False) -> AskOutcome:
+    """Ask each recipient for consent and queue their emails, all in one transaction.
+
+    A recipient who refused or withdrew is asked again only when `again` says the sender confirmed it.
+    """
     delay = check_delay(delay_days)
     if not (lre or avis):
         raise RuleError(_l("Choisissez au moins un usage : LRE ou avis électronique."))
@@ -88,6 +116,10 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
                 continue
             if consent is not None and consent.effective_status == PENDING:
                 outcome.already_pending.append(recipient)
+                continue
+            refusal = past_refusal(consent, recipient)
+            if refusal is not None and not again:
+                outcome.needs_confirmation.append(refusal)
                 continue
             if consent is None:
                 consent = Consent(sender_id=sender.id, contact_id=contact.id, contact=contact)
@@ -189,7 +221,7 @@ def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, 
         return outcome
     consent = request.consent
     consent.status, consent.decided_at, consent.changed_at = answer, at, at
-    consent.deadline, consent.channel = None, request.channel
+    consent.deadline, consent.channel, consent.withdrawal_requested_at = None, request.channel, None
     event = record_event(consent.id, answer, actor="recipient", request_id=request.id, ip=ip,
                          user_agent=user_agent, data={
                              "text_version": text.version, "text_sha256": text.sha256, "language": text.language,

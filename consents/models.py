@@ -71,6 +71,9 @@ class Consent(db.Model):
                  postgresql_where=db.text("status = 'pending'"), sqlite_where=db.text("status = 'pending'")),
         db.Index("ix_consent_sender_bounced", "sender_id",
                  postgresql_where=db.text("bounced_at IS NOT NULL"), sqlite_where=db.text("bounced_at IS NOT NULL")),
+        db.Index("ix_consent_sender_withdrawal", "sender_id",
+                 postgresql_where=db.text("withdrawal_requested_at IS NOT NULL"),
+                 sqlite_where=db.text("withdrawal_requested_at IS NOT NULL")),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -85,6 +88,7 @@ class Consent(db.Model):
     revoked_at = db.Column(db.DateTime)
     changed_at = db.Column(db.DateTime, nullable=False, default=clock.now)
     bounced_at = db.Column(db.DateTime)  # the latest request's email was refused for good
+    withdrawal_requested_at = db.Column(db.DateTime)  # the recipient asked to withdraw; the sender has not recorded it
     head_hash = db.Column(db.String(64))  # hash of the newest event in this consent's chain
     # Denormalised from the contact so the manager's search and sort need no join.
     search_text = db.Column(db.String(460), nullable=False, default="")

@@ -1,12 +1,11 @@
 """Emails about proofs, composed as outbox rows: the recipient's receipt and the sender's withdrawal notice."""
 from __future__ import annotations
 
-from flask import render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consents.certificate import render_certificate
 from consents.db import db
+from consents.emails import compose
 from consents.links import public_url
 from consents.models import EmailAttachment, OutboundEmail, Sender, User
 from consents.evidence_models import Proof
@@ -20,19 +19,12 @@ def certificate_filename(proof: Proof) -> str:
 def queue_receipt_email(proof: Proof, sender: Sender, withdrawal_token: str) -> OutboundEmail:
     """Add the recipient's copy (certificate attached, withdrawal link) to the current transaction."""
     contact = proof.consent.contact
-    context = dict(sender=sender, contact=contact, proof=proof,
-                   withdrawal_link=public_url("recipient.withdraw", token=withdrawal_token),
-                   verify_link=public_url("public.receipt_status", receipt_id=proof.uuid))
-    with force_locale("fr"):
-        email = OutboundEmail(
-            sender_id=sender.id, kind="receipt", to=contact.email,
-            subject=_("Votre reçu : consentement donné à %(sender)s", sender=sender.legal_name)[:300],
-            text_body=render_template("emails/consent_receipt.txt", **context),
-            html_body=render_template("emails/consent_receipt.html", **context),
-            # One receipt email per proof, however often this runs.
-            dedup_key=f"receipt-{proof.uuid}",
-        )
-    db.session.add(email)
+    email = compose("receipt", "consent_receipt", to=contact.email, sender=sender,
+                    subject=_l("Votre reçu : consentement donné à %(sender)s", sender=sender.legal_name),
+                    dedup_key=f"receipt-{proof.uuid}",  # one receipt email per proof, however often this runs
+                    contact=contact, proof=proof,
+                    withdrawal_link=public_url("recipient.withdraw", token=withdrawal_token),
+                    verify_link=public_url("public.receipt_status", receipt_id=proof.uuid))
     db.session.flush()
     # The PDF is rendered when the email leaves, so it shows the timestamp if the TSA answered by then.
     db.session.add(EmailAttachment(email_id=email.id, filename=certificate_filename(proof),
@@ -44,20 +36,10 @@ def queue_withdrawal_notice(proof: Proof, sender: Sender, message: str) -> list[
     """Tell the sender's users that a recipient asks to withdraw their consent."""
     contact = proof.consent.contact
     link = public_url("sender.contact", consent_id=proof.consent_id)
-    emails = []
-    for user in User.query.filter_by(sender_id=sender.id).order_by(User.id):
-        context = dict(sender=sender, contact=contact, message=message, link=link)
-        with force_locale("fr"):
-            email = OutboundEmail(
-                sender_id=sender.id, kind="withdrawal_requested", to=user.email,
-                subject=_("%(who)s demande le retrait de son consentement", who=contact.name or contact.email)[:300],
-                text_body=render_template("emails/withdrawal_requested.txt", **context),
-                html_body=render_template("emails/withdrawal_requested.html", **context),
-            )
-        db.session.add(email)
-        emails.append(email)
-    db.session.flush()
-    return emails
+    subject = _l("%(who)s demande le retrait de son consentement", who=contact.name or contact.email)
+    return [compose("withdrawal_requested", "withdrawal_requested", to=user.email, subject=subject, sender=sender,
+                    contact=contact, message=message, link=link)
+            for user in User.query.filter_by(sender_id=sender.id).order_by(User.id)]
 
 
 def email_attachments(email: OutboundEmail) -> list[tuple[str, bytes, str]]:

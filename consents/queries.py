@@ -11,7 +11,9 @@ from consents.models import STATUSES, Consent, ConsentRequest
 
 PER_PAGE = 25
 INVALID = "invalid"  # filter: the latest request's email was refused for good
-FILTERS = (*STATUSES, INVALID)
+WITHDRAWAL = "withdrawal"  # filter: the recipient asked to withdraw and the sender has not recorded it yet
+FILTERS = (*STATUSES, INVALID, WITHDRAWAL)
+_FLAGS = {INVALID: Consent.bounced_at, WITHDRAWAL: Consent.withdrawal_requested_at}
 
 
 @dataclass
@@ -29,17 +31,18 @@ class Page:
         return max(1, math.ceil(self.total / self.per_page))
 
 
-def status_counts(sender_id: int) -> dict[str, int]:
-    """Count a sender's consents by effective status (expired pending ones as refused), and invalid addresses."""
+def status_counts(sender_id: int, link_id: int | None = None) -> dict[str, int]:
+    """Count a sender's consents (or a link's) by effective status, expired pending ones as refused, and flags."""
     # One pass over the (sender_id, status, deadline) index: pending rows are split by their deadline.
+    scope = manager_filter(sender_id, None, "", link_id)
     effective = Consent.effective_status.label("effective")
     counts = dict.fromkeys(FILTERS, 0)
-    rows = db.session.execute(select(effective, func.count()).where(Consent.sender_id == sender_id)
-                              .group_by(effective))
-    for status, n in rows:
+    for status, n in db.session.execute(select(effective, func.count()).where(*scope).group_by(effective)):
         counts[status] += n
-    counts[INVALID] = db.session.execute(select(func.count()).select_from(Consent).where(
-        Consent.sender_id == sender_id, Consent.bounced_at.is_not(None))).scalar_one()
+    # Each flag has its partial index, so these counts read only the flagged rows.
+    flagged = [select(func.count()).select_from(Consent).where(*scope, column.is_not(None)).scalar_subquery()
+               for column in _FLAGS.values()]
+    counts.update(zip(_FLAGS, db.session.execute(select(*flagged)).one()))
     return counts
 
 
@@ -49,32 +52,35 @@ def _like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
-def list_consents(sender_id: int, *, status: str | None = None, q: str = "", page: int = 1,
-                  counts: dict[str, int] | None = None, link_id: int | None = None) -> Page:
-    """Return one page of a sender's consents, newest change first (optionally only those from a share link)."""
+def manager_filter(sender_id: int, status: str | None, q: str, link_id: int | None) -> list:
+    """SQL conditions selecting the consents the manager shows for a filter, a search and a link."""
     conditions = [Consent.sender_id == sender_id]
     if link_id is not None:
         conditions.append(select(ConsentRequest.id).where(ConsentRequest.consent_id == Consent.id,
                                                           ConsentRequest.link_id == link_id).exists())
-    if status == INVALID:
-        conditions.append(Consent.bounced_at.is_not(None))
+    if status in _FLAGS:
+        conditions.append(_FLAGS[status].is_not(None))
     elif status in STATUSES:
         conditions.append(Consent.status_filter(status))
     q = " ".join(q.split())
     if q:
         conditions.append(Consent.search_text.like(_like_pattern(q), escape="\\"))
-    matches = select(Consent.id, Consent.changed_at).where(*conditions)
-    if counts is not None and not q and link_id is None:
-        total = counts[status] if status in FILTERS else sum(counts[s] for s in STATUSES)
-    else:
-        # No stored count fits (a search or a link): find the matches once, then count and page that set,
-        # since a search rechecks every matching row and a second scan would pay that again.
+    return conditions
+
+
+def list_consents(sender_id: int, *, status: str | None = None, q: str = "", page: int = 1,
+                  link_id: int | None = None) -> Page:
+    """Return one page of a sender's consents, newest change first (optionally only those from a share link)."""
+    q = " ".join(q.split())
+    matches = select(Consent.id, Consent.changed_at).where(*manager_filter(sender_id, status, q, link_id))
+    if q:
+        # A search rechecks every row it matches: find the matches once, then count and page that set.
         found = matches.cte("matches").prefix_with("MATERIALIZED")
         rows = _page_rows(found, page, select(func.count()).select_from(found).scalar_subquery())
         if rows or page == 1:
             return Page(items=[row[0] for row in rows], page=page, total=rows[0][1] if rows else 0)
-        # Asked past the last page: count apart, then show the last page.
-        total = db.session.execute(select(func.count()).select_from(matches.subquery())).scalar_one()
+    # Without a search the count reads the index only; asked past the last page, the last page is shown.
+    total = db.session.execute(select(func.count()).select_from(matches.subquery())).scalar_one()
     page = max(1, min(page, max(1, math.ceil(total / PER_PAGE))))
     return Page(items=[row[0] for row in _page_rows(matches.subquery(), page)], page=page, total=total)
 

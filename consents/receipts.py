@@ -15,17 +15,20 @@ from consents import clock
 from consents.canonical import canonical_json, sha256_hex
 from consents.certificate import render_certificate
 from consents.db import db
-from consents.events import event_time, history, record_event
+from consents.events import event_time, history
 from consents.keys import load_key, published_keys, register_key
 from consents.links import public_url
 from consents.models import ACCEPTED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Sender, User, utc_iso
-from consents.evidence_models import Proof
-from consents.outcome import Outcome
-from consents.proof_emails import queue_receipt_email, queue_withdrawal_notice
+from consents.evidence_models import EvidenceFile, Proof
+from consents.proof_emails import queue_receipt_email
+from consents.storage import evidence_store
 from consents.timestamps import tsa_ca_pem
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 PROFILE = "consentement-lre/1"
+DECLARATION_PROFILE = "consentement-lre/declaration-1"
+DECLARATION_NOTICE = ("Consentement déclaré par l'expéditeur, obtenu hors de la plateforme : il n'a pas été "
+                      "donné sur la plateforme, qui n'atteste que la déclaration et le justificatif déposé.")
 SIGNATURE_ALG = "Ed25519"
 _SERVICES = {
     "lre": ("Lettre recommandée électronique", "Recevoir des lettres recommandées électroniques (art. L100 CPCE)"),
@@ -78,7 +81,15 @@ def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None,
         "answer": {"at": utc_iso(event["created_at"]), "ip": event["ip"], "userAgent": event["user_agent"]},
         "history": {"eventKind": event["kind"], "eventHash": event["hash"], "previousHash": event["prev_hash"]},
         "verificationUrl": public_url("public.receipt_status", receipt_id=receipt_id),
-    }
+    } | (_declaration(data) if event["kind"] == "added_manually" else {})
+
+
+def _declaration(data: dict) -> dict:
+    """What a receipt of a consent added by hand says in place of an answer given on the platform."""
+    return {"profile": DECLARATION_PROFILE, "declaration": {
+        "notice": DECLARATION_NOTICE, "obtainedOn": data.get("obtained_on"), "source": data.get("source"),
+        "reference": data.get("reference"), "evidence": data.get("evidence"),
+    }}
 
 
 def sign(receipt_bytes: bytes) -> tuple[str, str]:
@@ -96,8 +107,9 @@ def signature_envelope(proof: Proof) -> dict:
     }
 
 
-def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None) -> tuple[Proof, OutboundEmail]:
-    """Create the signed receipt of an acceptance and the recipient's copy, in the current transaction."""
+def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None,
+                notify: bool = True) -> list[Proof | OutboundEmail]:
+    """Create the signed receipt of an acceptance and (with `notify`) the recipient's copy, in the current transaction."""
     sender = db.session.get(Sender, consent.sender_id)
     requested_by = request.requested_by if request is not None else None
     receipt_id = str(uuid.uuid4())
@@ -112,26 +124,10 @@ def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None) -
                   receipt_sha256=sha256_hex(body), key_id=kid, signature=signature,
                   withdrawal_token_hash=_withdrawal_hash(token), created_at=clock.now())
     db.session.add(proof)
-    db.session.flush()
-    return proof, queue_receipt_email(proof, sender, token)
-
-
-def request_withdrawal(proof: Proof, *, message: str, ip: str | None, user_agent: str | None) -> Outcome:
-    """Record the recipient's request to withdraw and notify the sender's users."""
-    consent = proof.consent
-    outcome = Outcome(consent_ids=[consent.id])
-    record_event(consent.id, "withdrawal_requested", actor="recipient", ip=ip, user_agent=user_agent,
-                 data={"receipt_id": proof.uuid, "message": message[:1000]})
-    outcome.wrote(*queue_withdrawal_notice(proof, db.session.get(Sender, consent.sender_id), message[:1000]))
-    db.session.commit()
-    return outcome
-
-
-def withdrawal_requested(proof: Proof) -> bool:
-    """True when the recipient already asked to withdraw this consent since it was given."""
-    return ConsentEvent.query.filter(ConsentEvent.consent_id == proof.consent_id,
-                                     ConsentEvent.kind == "withdrawal_requested",
-                                     ConsentEvent.id > proof.event_id).first() is not None
+    if not notify:
+        return [proof]
+    db.session.flush()  # the receipt email attaches the proof by its id
+    return [proof, queue_receipt_email(proof, sender, token)]
 
 
 def consent_proof(consent: Consent) -> Proof | None:
@@ -195,6 +191,10 @@ def proof_folder(proof: Proof) -> bytes:
     }
     if proof.tsr is not None:
         files["recu.tsr"] = proof.tsr
+    evidence = json.loads(proof.receipt).get("declaration", {}).get("evidence")
+    if evidence:
+        stored = db.session.get(EvidenceFile, evidence["id"])
+        files[f"justificatif-{evidence['filename']}"] = evidence_store().read(stored.storage_key)
     if ca is not None:
         files["tsa-ca.pem"] = ca
     with force_locale("fr"):

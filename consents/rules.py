@@ -116,20 +116,35 @@ class LineError:
     reason: str
 
 
+HEADER_WORDS = {"email", "e-mail", "mail", "adresse", "adresse email", "adresse e-mail", "courriel"}
+
+
+def split_line(line: str) -> list[str]:
+    """A pasted line's fields: `;` as typed, tab as a spreadsheet pastes, or `,` when neither is there."""
+    separator = ";" if ";" in line else "\t" if "\t" in line else ","
+    return [part.strip() for part in line.split(separator)]
+
+
 def parse_recipient_list(text: str) -> tuple[list[Recipient], list[LineError]]:
-    """Parse `email;nom;type` lines; return the good recipients and every bad line's reason."""
+    """Parse `email;nom;type` lines (or tab- or comma-separated); return the good recipients and each bad line's reason."""
     lines = (text or "").splitlines()
     good: list[Recipient] = []
     errors: list[LineError] = []
     seen: dict[str, int] = {}
     if sum(1 for line in lines if line.strip()) > MAX_BULK_LINES:
         raise RuleError(_l("La liste dépasse %(max)d lignes ; découpez-la en plusieurs envois.", max=MAX_BULK_LINES))
+    first = True
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        parts = [p.strip() for p in line.split(";")]
+        parts = split_line(line)
+        if first and _fold(parts[0]) in HEADER_WORDS:  # a header row copied with the spreadsheet
+            first = False
+            continue
+        first = False
         if len(parts) != 3:
-            errors.append(LineError(number, line, str(_l("Format attendu : email;nom;type (3 champs séparés par « ; »)."))))
+            errors.append(LineError(number, line, str(_l(
+                "Format attendu : email;nom;type (3 champs séparés par « ; », une tabulation ou une virgule)."))))
             continue
         try:
             recipient = Recipient(normalise_email(parts[0]), check_name(parts[1]), check_kind(parts[2]))

@@ -5,9 +5,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -16,11 +13,12 @@ from sqlalchemy.orm import joinedload
 
 from consents import clock
 from consents.db import db, skip_disk_wait
+from consents.emails import compose
 from consents.events import event_time, record_event
 from consents.lifecycle import answer_request, contact_search_text, hash_token
 from consents.links import public_url
 from consents.models import (
-    ACCEPTED, Consent, ConsentRequest, Contact, LinkConfirmation, LinkVisit, OutboundEmail, ShareLink, User,
+    ACCEPTED, Consent, ConsentRequest, Contact, LinkConfirmation, LinkVisit, ShareLink, User,
 )
 from consents.outcome import Outcome
 from consents.rules import RuleError, check_kind, check_name, normalise_email
@@ -76,18 +74,11 @@ def submit_landing(link: ShareLink, *, email: str, name: str, kind: str, ip: str
     at = clock.now()
     consent = (Consent.query.join(Contact, Contact.id == Consent.contact_id)
                .filter(Consent.sender_id == link.sender_id, Contact.email == email_value).first())
-    context = {"sender": link.sender, "name": name_value}
+    outcome = Outcome()
     if consent is not None and consent.effective_status == ACCEPTED:
-        with force_locale("fr"):
-            message = OutboundEmail(
-                sender_id=link.sender_id, kind="link_already", to=email_value,
-                subject=_("Votre accord est déjà enregistré auprès de %(sender)s", sender=link.sender.legal_name)[:300],
-                text_body=render_template("emails/link_already.txt", **context),
-                html_body=render_template("emails/link_already.html", **context),
-            )
-        db.session.add(message)
-        outcome = Outcome()
-        outcome.wrote(message)
+        outcome.wrote(compose(
+            "link_already", "link_already", to=email_value, sender=link.sender, name=name_value,
+            subject=_l("Votre accord est déjà enregistré auprès de %(sender)s", sender=link.sender.legal_name)))
         db.session.commit()
         return outcome
     token = secrets.token_urlsafe(24)
@@ -96,18 +87,11 @@ def submit_landing(link: ShareLink, *, email: str, name: str, kind: str, ip: str
         created_at=at, expires_at=at + CONFIRMATION_VALIDITY, ip=ip, user_agent=(user_agent or "")[:500] or None,
     )
     db.session.add(confirmation)
-    context.update(confirmation=confirmation, url=public_url("recipient.confirm_link", token=token), link=link)
-    with force_locale("fr"):
-        message = OutboundEmail(
-            sender_id=link.sender_id, kind="link_confirmation", to=email_value,
-            subject=_("Confirmez votre accord pour les recommandés électroniques de %(sender)s",
-                      sender=link.sender.legal_name)[:300],
-            text_body=render_template("emails/link_confirmation.txt", **context),
-            html_body=render_template("emails/link_confirmation.html", **context),
-        )
-    db.session.add(message)
-    outcome = Outcome()
-    outcome.wrote(message)
+    outcome.wrote(compose(
+        "link_confirmation", "link_confirmation", to=email_value, sender=link.sender, name=name_value,
+        subject=_l("Confirmez votre accord pour les recommandés électroniques de %(sender)s",
+                   sender=link.sender.legal_name),
+        confirmation=confirmation, url=public_url("recipient.confirm_link", token=token), link=link))
     db.session.commit()
     return outcome
 

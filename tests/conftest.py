@@ -87,9 +87,10 @@ def redis_url():
 
 
 @pytest.fixture
-def app_config(database_url, redis_url):
+def app_config(database_url, redis_url, tmp_path):
     """The configuration of the app under test; tests may change it before `app` is built."""
     return {
+        "EVIDENCE_DIR": str(tmp_path / "evidence"),
         "TESTING": True,
         "APP_ENV": "testing",
         "SECRET_KEY": "test-secret-key-that-is-long-enough-123",

@@ -17,7 +17,7 @@ def _catalog(lang):
 def _extracted(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run([str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "translations/babel.cfg",
-                    "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), *SOURCES],
+                    "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_ngettext:1,2", "-o", str(pot), *SOURCES],
                    cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as handle:
         return {m.id for m in read_po(handle) if m.id}

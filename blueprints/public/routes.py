@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints import render_page
+from consents.events import first_event_after
 from consents.keys import published_keys
 from consents.evidence_models import Proof
 from consents.verification import MAX_UPLOAD, UploadError, read_upload, verify_bundle
@@ -58,7 +59,8 @@ def receipt_status(receipt_id: str):
     proof = Proof.query.filter_by(uuid=receipt_id[:36]).first()
     if proof is None:
         abort(404)
-    return render_template("public/receipt_status.html", proof=proof)
+    return render_template("public/receipt_status.html", proof=proof,
+                           revoked=first_event_after(proof.consent_id, proof.event_id, "revoked"))
 
 
 @bp.route("/cles-publiques.json")

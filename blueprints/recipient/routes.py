@@ -5,7 +5,8 @@ from blueprints import client_ip, user_agent
 from blueprints.recipient.forms import answer_choice
 from blueprints.recipient.pages import render_answer, request_page
 from consents.lifecycle import RequestExpired, answer_request, consent_sender, find_request, open_request
-from consents.receipts import proof_by_withdrawal_token, request_withdrawal, withdrawal_requested
+from consents.receipts import proof_by_withdrawal_token
+from consents.withdrawals import request_withdrawal, withdrawal_requested
 from extensions import limiter
 from jobs.dispatch import dispatch
 

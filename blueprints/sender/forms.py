@@ -1,8 +1,11 @@
 """Forms of the sender blueprint."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField, DateField, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from blueprints import KIND_CHOICES, rule
 from consents.rules import MAX_DELAY_DAYS, MIN_DELAY_DAYS, check_delay, normalise_email
@@ -14,7 +17,21 @@ SCOPE_CHOICES = [
 ]
 
 
-class _AskBase(FlaskForm):
+class _Scoped:
+    """A form with a `scope` radio: LRE, avis électronique or both."""
+
+    @property
+    def lre(self) -> bool:
+        """True when LRE is chosen."""
+        return self.scope.data in ("lre", "both")
+
+    @property
+    def avis(self) -> bool:
+        """True when avis électronique is chosen."""
+        return self.scope.data in ("avis", "both")
+
+
+class _AskBase(_Scoped, FlaskForm):
     """What every ask has: the scope and the response delay."""
 
     scope = RadioField(_l("Ce que vous demandez"), choices=SCOPE_CHOICES, default="lre",
@@ -27,15 +44,15 @@ class _AskBase(FlaskForm):
 
     reminders = BooleanField(_l("Relancer automatiquement quelques jours avant l'échéance"), default=True)
 
-    @property
-    def lre(self) -> bool:
-        """True when LRE is asked."""
-        return self.scope.data in ("lre", "both")
 
-    @property
-    def avis(self) -> bool:
-        """True when avis électronique is asked."""
-        return self.scope.data in ("avis", "both")
+REVOCATION_SOURCE_CHOICES = [
+    ("email", _l("Email")), ("courrier", _l("Courrier")), ("telephone", _l("Téléphone")),
+    ("demande_en_ligne", _l("Demande en ligne (lien du reçu)")), ("autre", _l("Autre")),
+]
+MANUAL_SOURCE_CHOICES = [
+    ("contrat", _l("Contrat de bail ou mandat")), ("assemblee_generale", _l("Assemblée générale")),
+    ("courrier_signe", _l("Courrier signé")), ("autre", _l("Autre")),
+]
 
 
 class AskOneForm(_AskBase):
@@ -45,6 +62,7 @@ class AskOneForm(_AskBase):
                        validators=[DataRequired(_l("Indiquez l'adresse email du destinataire.")), rule(normalise_email)])
     name = StringField(_l("Nom du destinataire"), validators=[Length(max=200)])
     kind = SelectField(_l("Type de destinataire"), choices=KIND_CHOICES, default="particulier")
+    again = HiddenField()  # "1" once the sender confirmed asking again after a refusal or a revocation
 
 
 class AskManyForm(_AskBase):
@@ -52,12 +70,81 @@ class AskManyForm(_AskBase):
 
     recipients = TextAreaField(_l("Destinataires, un par ligne : email;nom;type"),
                                validators=[DataRequired(_l("Collez au moins une ligne."))])
+    again = HiddenField()
 
 
-class LinkForm(FlaskForm):
+class RevokeForm(FlaskForm):
+    """Record a recipient's withdrawal: when they asked, how, and a note; confirmed in a second step."""
+
+    requested_on = DateField(_l("Date de la demande du destinataire"),
+                             validators=[InputRequired(_l("Indiquez la date de la demande."))])
+    source = SelectField(_l("Comment la demande est arrivée"), choices=REVOCATION_SOURCE_CHOICES, default="email")
+    note = TextAreaField(_l("Note (facultative)"), validators=[Length(max=1000)])
+    confirm = HiddenField()
+
+
+class EditContactForm(FlaskForm):
+    """Correct a contact's name and kind."""
+
+    name = StringField(_l("Nom"), validators=[Length(max=200)])
+    kind = SelectField(_l("Type de destinataire"), choices=KIND_CHOICES)
+
+
+class ManualAddForm(_Scoped, FlaskForm):
+    """Declare a consent obtained outside the platform."""
+
+    email = EmailField(_l("Adresse email du destinataire"),
+                       validators=[DataRequired(_l("Indiquez l'adresse email du destinataire.")), rule(normalise_email)])
+    name = StringField(_l("Nom du destinataire"), validators=[Length(max=200)])
+    kind = SelectField(_l("Type de destinataire"), choices=KIND_CHOICES, default="particulier")
+    scope = RadioField(_l("Ce à quoi le destinataire a consenti"), choices=SCOPE_CHOICES, default="lre",
+                       validators=[InputRequired(_l("Choisissez ce à quoi il a consenti."))])
+    obtained_on = DateField(_l("Date à laquelle le consentement a été obtenu"),
+                            validators=[InputRequired(_l("Indiquez la date d'obtention."))])
+    source = SelectField(_l("Où il a été obtenu"), choices=MANUAL_SOURCE_CHOICES, default="contrat")
+    reference = StringField(_l("Référence (n° de contrat ; pour une AG : date et n° de résolution)"),
+                            validators=[Length(max=200)])
+    evidence = FileField(_l("Justificatif (PDF, JPEG ou PNG, 10 Mio au plus, facultatif)"))
+    confirm = BooleanField(_l("Je confirme : ce consentement a été obtenu après le refus ou le retrait enregistré"))
+
+
+class LinkForm(_Scoped, FlaskForm):
     """Create a share link."""
 
     label = StringField(_l("Nom du lien (pour vous : « Newsletter mars », « Site web »…)"),
                         validators=[DataRequired(_l("Donnez un nom au lien.")), Length(max=100)])
     scope = RadioField(_l("Ce que vous demandez"), choices=SCOPE_CHOICES, default="lre",
                        validators=[InputRequired(_l("Choisissez ce que vous demandez."))])
+
+
+class ImportForm(FlaskForm):
+    """Upload a spreadsheet saved as CSV or text."""
+
+    file = FileField(_l("Fichier CSV ou texte (20 Mio et 100 000 lignes au plus)"))
+    separator = SelectField(_l("Séparateur"), default="", choices=[
+        ("", _l("Détecter automatiquement")), (";", _l("Point-virgule ;")), (",", _l("Virgule ,")),
+        ("tab", _l("Tabulation"))])
+
+    def validate_file(self, field):
+        """A file must be chosen."""
+        if not field.data or not field.data.filename:
+            raise ValidationError(_l("Choisissez un fichier."))
+
+
+class ImportActionForm(_Scoped, FlaskForm):
+    """What to do with the good rows: ask them, or record them as consents obtained offline."""
+
+    action = RadioField(_l("Que faire des lignes valides ?"), choices=[
+        ("ask", _l("Leur envoyer une demande de consentement")),
+        ("record", _l("Les enregistrer comme consentements obtenus hors ligne (par exemple en assemblée générale)")),
+    ], validators=[InputRequired(_l("Choisissez ce que l'import doit faire."))])
+    scope = RadioField(_l("Portée"), choices=SCOPE_CHOICES, default="lre",
+                       validators=[InputRequired(_l("Choisissez ce que vous demandez."))])
+    delay = IntegerField(_l("Délai de réponse en jours (de %(min)d à %(max)d)", min=MIN_DELAY_DAYS, max=MAX_DELAY_DAYS),
+                         default=15, validators=[Optional()])
+    reminders = BooleanField(_l("Relancer automatiquement quelques jours avant l'échéance"), default=True)
+    obtained_on = DateField(_l("Date à laquelle le consentement a été obtenu"), validators=[Optional()])
+    source = SelectField(_l("Où il a été obtenu"), choices=MANUAL_SOURCE_CHOICES, default="assemblee_generale")
+    reference = StringField(_l("Référence (n° de contrat ; pour une AG : date et n° de résolution)"),
+                            validators=[Length(max=200)])
+    evidence = FileField(_l("Justificatif commun (PDF, JPEG ou PNG, 10 Mio au plus, facultatif)"))

@@ -33,8 +33,7 @@ def links():
     form = LinkForm()
     if form.validate_on_submit():
         try:
-            link = create_link(current_user, form.label.data, lre=form.scope.data in ("lre", "both"),
-                               avis=form.scope.data in ("avis", "both"))
+            link = create_link(current_user, form.label.data, lre=form.lre, avis=form.avis)
         except RuleError as exc:
             form.label.errors = [str(exc.message)]
         else:

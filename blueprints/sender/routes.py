@@ -1,17 +1,22 @@
 """Views of the sender blueprint: the manager, asking, a contact's page and its proof."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints import render_page, wants_partial
 from blueprints.sender.forms import AskManyForm, AskOneForm
-from consents.events import history
+from consents import clock
+from consents.events import first_event_after, history
+from consents.exports import export_lines
 from consents.lifecycle import remind, request_consents
-from consents.models import AskBatch, ShareLink
+from consents.models import KINDS, AskBatch, ShareLink
 from consents.outbox import batch_progress
 from consents.queries import FILTERS, list_consents, sender_consent, status_counts
 from consents.receipts import consent_proof, proof_file
 from consents.rules import Recipient, RuleError, check_name, normalise_email, parse_recipient_list
+from consents.withdrawals import pending_withdrawal
 from jobs.dispatch import dispatch
 
 bp = Blueprint("sender", __name__)
@@ -40,24 +45,50 @@ def _manager_args() -> dict:
 @bp.route("/gestionnaire")
 @login_required
 def manager():
-    """List the sender's consents with counts, filter, search and pagination."""
+    """List the sender's consents with filter, search and pagination; the counts come in their own request."""
     args = _manager_args()
-    counts = status_counts(current_user.sender_id)
     page = list_consents(current_user.sender_id, status=args["status"] or None, q=args["q"], page=args["page"],
-                         counts=counts, link_id=args["link"].id if args["link"] else None)
-    return render_page("sender/manager.html", page=page, counts=counts, args=args)
+                         link_id=args["link"].id if args["link"] else None)
+    return render_page("sender/manager.html", page=page, counts=None, args=args)
+
+
+@bp.route("/gestionnaire/compteurs")
+@login_required
+def manager_counts():
+    """The manager's filter tabs with their counts, loaded once the list is shown (the list never waits for them)."""
+    args = _manager_args()
+    counts = status_counts(current_user.sender_id, link_id=args["link"].id if args["link"] else None)
+    return render_page("sender/counts.html", counts=counts, args=args)
+
+
+@bp.route("/gestionnaire/export.csv")
+@login_required
+def export_csv():
+    """The manager's current list (filter, search, link) as a CSV file, streamed."""
+    args = _manager_args()
+    lines = export_lines(current_user.sender_id, status=args["status"] or None, q=args["q"],
+                         link_id=args["link"].id if args["link"] else None,
+                         time_zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    filename = f"consentements-{clock.now():%Y-%m-%d}.csv"
+    return Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _ask(form, recipients, errors=()):
-    """Run an ask and render its outcome; a rule violation goes back to the form."""
+    """Run an ask; return its outcome, or None when a rule sends the sender back to the form."""
     try:
         outcome = request_consents(current_user.sender, current_user, recipients, form.delay.data,
-                                   lre=form.lre, avis=form.avis, reminders=form.reminders.data)
+                                   lre=form.lre, avis=form.avis, reminders=form.reminders.data,
+                                   again=form.again.data == "1")
     except RuleError as exc:
         form.delay.errors = [*form.delay.errors, str(exc.message)]
         return None
-    dispatch(outcome)
-    return render_template("sender/ask_result.html", outcome=outcome, errors=errors,
+    return dispatch(outcome)
+
+
+def _ask_result(form, outcome, errors=()):
+    """The outcome of an ask: who was asked, who was not and why, and the emails leaving."""
+    return render_template("sender/ask_result.html", outcome=outcome, errors=errors, form=form,
                            progress=batch_progress(outcome.batch_id))
 
 
@@ -66,12 +97,20 @@ def _ask(form, recipients, errors=()):
 def ask_one():
     """Ask one recipient for consent."""
     form = AskOneForm()
+    if request.method == "GET":  # «Corriger l'adresse» on a contact's page comes here with the corrected details
+        form.email.data = request.args.get("email", "")[:254]
+        form.name.data = request.args.get("nom", "")[:200]
+        form.kind.data = request.args.get("type") if request.args.get("type") in KINDS else "particulier"
     if form.validate_on_submit():
         recipient = Recipient(normalise_email(form.email.data), check_name(form.name.data), form.kind.data)
-        result = _ask(form, [recipient])
-        if result is not None:
-            return result
-    return render_template("sender/ask_one.html", form=form), 200 if not form.errors else 422
+        outcome = _ask(form, [recipient])
+        if outcome is not None and outcome.needs_confirmation:
+            # Say first when and how this person said no; asking again takes one more deliberate click.
+            form.again.data = "1"
+            return render_template("sender/ask_one.html", form=form, refusal=outcome.needs_confirmation[0])
+        if outcome is not None:
+            return _ask_result(form, outcome)
+    return render_template("sender/ask_one.html", form=form, refusal=None), 200 if not form.errors else 422
 
 
 @bp.route("/gestionnaire/demander-plusieurs", methods=["GET", "POST"])
@@ -88,13 +127,13 @@ def ask_many():
             if not recipients:
                 form.recipients.errors = [_("Aucune ligne valide : corrigez les lignes signalées ci-dessous.")]
                 return render_template("sender/ask_many.html", form=form, line_errors=errors), 422
-            result = _ask(form, recipients, errors)
-            if result is not None:
-                return result
+            outcome = _ask(form, recipients, errors)
+            if outcome is not None:
+                return _ask_result(form, outcome, errors)
     return render_template("sender/ask_many.html", form=form, line_errors=()), 200 if not form.errors else 422
 
 
-def _own_consent(consent_id: int):
+def own_consent(consent_id: int):
     """Return the current sender's consent or answer 404, never revealing another sender's."""
     consent = sender_consent(current_user.sender_id, consent_id)
     if consent is None:
@@ -106,19 +145,22 @@ def _own_consent(consent_id: int):
 @login_required
 def contact(consent_id: int):
     """Show one contact's consent and its full history."""
-    return _contact_page(_own_consent(consent_id))
+    return _contact_page(own_consent(consent_id))
 
 
 def _contact_page(consent):
-    """The contact's page (or its partial for htmx) with its history and proof."""
-    return render_page("sender/contact.html", consent=consent, events=history(consent), proof=consent_proof(consent))
+    """The contact's page (or its partial for htmx) with its history, proof and any withdrawal request waiting."""
+    proof = consent_proof(consent)
+    return render_page("sender/contact.html", consent=consent, events=history(consent), proof=proof,
+                       withdrawal=pending_withdrawal(consent), revocation=first_event_after(
+                           consent.id, proof.event_id, "revoked") if proof else None)
 
 
 @bp.route("/gestionnaire/contacts/<int:consent_id>/preuve/<name>")
 @login_required
 def proof_download(consent_id: int, name: str):
     """Download one piece of the consent's proof; 404 when the consent was never accepted."""
-    consent = _own_consent(consent_id)
+    consent = own_consent(consent_id)
     proof = consent_proof(consent)
     piece = proof_file(proof, name) if proof is not None else None
     if piece is None:
@@ -134,7 +176,7 @@ def proof_download(consent_id: int, name: str):
 @login_required
 def remind_contact(consent_id: int):
     """Send a reminder for a pending request."""
-    consent = _own_consent(consent_id)
+    consent = own_consent(consent_id)
     try:
         dispatch(remind(consent, current_user))
     except RuleError as exc:

@@ -97,7 +97,10 @@ def test_refused_may_be_asked_again(sender_user):
     request = ConsentRequest.query.one()
     answer_request(request, accept=False, text=_text(request), ip=None, user_agent=None)
     assert Consent.query.one().effective_status == REFUSED
-    again = _ask(sender_user, MARIE)
+    held = _ask(sender_user, MARIE)  # not without the sender's confirmation, which must say when and how
+    assert held.asked == [] and [(r.recipient, r.status, r.how) for r in held.needs_confirmation] == [
+        (MARIE, REFUSED, "email")]
+    again = request_consents(sender_user.sender, sender_user, [MARIE], 10, lre=True, avis=False, again=True)
     assert again.asked == [MARIE]
     assert Consent.query.one().effective_status == PENDING and ConsentRequest.query.count() == 2
 

@@ -68,3 +68,18 @@ def test_pasted_list_is_limited_to_1000_lines(app):
     with pytest.raises(RuleError) as error:
         parse_recipient_list("\n".join(f"p{i}@example.fr;P;particulier" for i in range(1001)))
     assert "1000" in str(error.value.message) or "1 000" in str(error.value.message)
+
+
+def test_paste_takes_tabs_commas_and_a_header_row():
+    from consents.rules import parse_recipient_list
+
+    text = ("email\tnom\ttype\n"
+            "marie@example.fr\tMarie Dupont\tparticulier\n"
+            "jean@example.fr,Jean Martin,professionnel\n"
+            "zoe@example.fr;Zoé, la voisine;administration\n"
+            "pas-une-adresse\tX\tparticulier\n")
+    good, errors = parse_recipient_list(text)
+    assert [(r.email, r.name, r.kind) for r in good] == [
+        ("marie@example.fr", "Marie Dupont", "particulier"), ("jean@example.fr", "Jean Martin", "professionnel"),
+        ("zoe@example.fr", "Zoé, la voisine", "administration")]
+    assert [e.line for e in errors] == [5]
