@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 import cli
 import cli_proofs
+from blueprints import wants_partial
 from blueprints.auth import bp as auth_bp
 from blueprints.public import bp as public_bp
 from blueprints.recipient import bp as recipient_bp
@@ -145,7 +146,7 @@ def register_extensions(app: Flask) -> None:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_percent=format_percent,
-                                 days_left=days_until, iso_date=date.fromisoformat)
+                                 days_left=days_until, iso_date=date.fromisoformat, wants_partial=wants_partial)
 
     @app.context_processor
     def inject_language():

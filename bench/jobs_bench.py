@@ -516,7 +516,7 @@ def run_dispatch(args: argparse.Namespace) -> dict:
         log(f"  dispatch_emails: {queued:,} emails enqueued in {result['enqueue_s']:.1f} s "
             f"({queued / max(result['enqueue_s'], 1e-9):,.0f} emails/s) as {Queue('default', connection=redis).count:,} jobs")
 
-        log(f"[7] {args.workers} x rq worker --burst --worker-class rq.worker.SimpleWorker ...")
+        log(f"[7] {args.workers} x rq worker --burst --worker-class worker.AppWorker ...")
         started = time.perf_counter()
         workers = start_workers(args, port)
         sampler = PeakRSS([w.pid for w in workers], interval=0.2, limit=args.worker_timeout).start()

@@ -80,7 +80,7 @@ def main() -> None:
 
         def receipt_and_signature():
             body = canonical_json(build_receipt(receipt_id=proof.uuid, sender=sender, requested_by=request.requested_by,
-                                                contact=consent.contact, consent=consent, request=request, event=event))
+                                                contact=consent.contact, channel=consent.channel, request=request, event=event))
             sign(body)
 
         bundle = Bundle(receipt=proof.receipt.encode(), signature=signature_envelope(proof), tsr=proof.tsr)

@@ -1,6 +1,9 @@
 """The SQLAlchemy handle shared by the domain models."""
+import json
+
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, text
+from sqlalchemy import JSON, MetaData, Text, bindparam, cast, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 
 # Stable constraint names keep migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -22,3 +25,28 @@ def skip_disk_wait() -> None:
     """
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
+
+
+def insert_rows(table, rows: list[dict]) -> list[int]:
+    """Insert many rows of one table (in the current transaction) and return their ids, in the rows' order.
+
+    On PostgreSQL the rows travel as one array per column (`INSERT … SELECT FROM unnest(…)`): a thousand rows
+    cost one short statement instead of a statement of a thousand rows that the driver must parse.
+    """
+    if not rows:
+        return []
+    if len(rows) == 1 or db.session.get_bind().dialect.name != "postgresql":
+        return list(db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                       rows).scalars())
+    names = list(rows[0])
+    json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
+    arrays = func.unnest(*(
+        bindparam(None, [json.dumps(row[n], ensure_ascii=False) if n in json_columns else row[n] for row in rows],
+                  type_=ARRAY(Text if n in json_columns else table.c[n].type))
+        for n in names
+    )).table_valued(*names, with_ordinality="position").render_derived(name="new_rows")
+    columns = [cast(arrays.c[n], JSON) if n in json_columns else arrays.c[n] for n in names]
+    # Ids are drawn in the order the ordered SELECT gives the rows: sorting them restores the caller's order.
+    return sorted(db.session.execute(
+        insert(table).from_select(names, select(*columns).order_by(arrays.c.position)).returning(table.c.id)
+    ).scalars())

@@ -6,16 +6,15 @@ Every time an event carries (its own, or a deadline in its data) is written by `
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text, bindparam, cast, func, insert, select, update
+from sqlalchemy import Integer, String, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from consents import clock
 from consents.canonical import canonical_json, sha256_hex
-from consents.db import db
+from consents.db import db, insert_rows
 from consents.models import Consent, ConsentEvent, User
 
 GENESIS = "0" * 64
@@ -65,39 +64,20 @@ def write_events(rows: list[dict], **consent_values) -> list[dict]:
     `consent_values` are set on the same consent rows in the same statement (the expiry refuses them there).
     Returns the rows with their ids. On PostgreSQL many rows travel as arrays: two statements however many.
     """
-    if len(rows) > 1 and db.session.get_bind().dialect.name == "postgresql":
-        return _write_arrays(rows, consent_values)
-    ids = db.session.execute(insert(_event).returning(_event.c.id, sort_by_parameter_order=True), rows).scalars().all()
-    for row, event_id in zip(rows, ids):
+    for row, event_id in zip(rows, insert_rows(_event, rows)):
         row["id"] = event_id
-    db.session.execute(
-        update(_consent).where(_consent.c.id == bindparam("event_consent_id"))
-        .values(head_hash=bindparam("event_hash"), **consent_values),
-        [{"event_consent_id": row["consent_id"], "event_hash": row["hash"]} for row in rows],
-    )
-    return rows
-
-
-def _write_arrays(rows: list[dict], consent_values: dict) -> list[dict]:
-    """The same rows as one INSERT … SELECT FROM unnest(arrays) and one UPDATE … FROM unnest(arrays)."""
-    names = [name for name in rows[0] if name != "id"]
-    columns = {name: [json.dumps(row[name], ensure_ascii=False) if name == "data" else row[name] for row in rows]
-               for name in names}
-    arrays = func.unnest(*(bindparam(name, columns[name], type_=ARRAY(Text if name == "data" else _event.c[name].type))
-                           for name in names)).table_valued(*names).render_derived(name="new_events")
-    inserted = db.session.execute(
-        insert(_event).from_select(names, select(*(cast(arrays.c[n], JSON) if n == "data" else arrays.c[n]
-                                                   for n in names)))
-        .returning(_event.c.id, _event.c.consent_id)
-    ).all()
-    ids = dict((consent_id, event_id) for event_id, consent_id in inserted)
-    for row in rows:
-        row["id"] = ids[row["consent_id"]]
-    heads = func.unnest(bindparam("ids", columns["consent_id"], type_=ARRAY(Integer)),
-                        bindparam("heads", columns["hash"], type_=ARRAY(String))
-                        ).table_valued("id", "head").render_derived(name="heads")
-    db.session.execute(update(_consent).where(_consent.c.id == heads.c.id)
-                       .values(head_hash=heads.c.head, **consent_values))
+    if len(rows) > 1 and db.session.get_bind().dialect.name == "postgresql":
+        heads = func.unnest(bindparam("ids", [row["consent_id"] for row in rows], type_=ARRAY(Integer)),
+                            bindparam("heads", [row["hash"] for row in rows], type_=ARRAY(String))
+                            ).table_valued("id", "head").render_derived(name="heads")
+        db.session.execute(update(_consent).where(_consent.c.id == heads.c.id)
+                           .values(head_hash=heads.c.head, **consent_values))
+    elif rows:
+        db.session.execute(
+            update(_consent).where(_consent.c.id == bindparam("event_consent_id"))
+            .values(head_hash=bindparam("event_hash"), **consent_values),
+            [{"event_consent_id": row["consent_id"], "event_hash": row["hash"]} for row in rows],
+        )
     return rows
 
 

@@ -17,6 +17,8 @@ class SigningKey(db.Model):
 class Proof(db.Model):
     """The signed receipt of one accepted consent, and its RFC 3161 token once the TSA answered."""
 
+    __table_args__ = (db.Index("ix_proof_consent_latest", "consent_id", "id"),)
+
     id = db.Column(db.Integer, primary_key=True)
     uuid = db.Column(db.String(36), nullable=False, unique=True)
     consent_id = db.Column(db.Integer, db.ForeignKey("consent.id"), nullable=False, index=True)

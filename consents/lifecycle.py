@@ -21,6 +21,7 @@ from consents.models import (
     ACCEPTED, PENDING, REFUSED, REVOKED, AskBatch, Consent, ConsentEvent, ConsentRequest, Contact, RequestToken,
     Sender, User,
 )
+from consents.queries import consents_by_contact, contacts_by_email
 from consents.rules import Recipient, RuleError, check_delay
 from consents.texts import ConsentText
 
@@ -39,7 +40,7 @@ def new_token(request: ConsentRequest) -> str:
     return token
 
 
-def contact_search_text(contact: Contact) -> str:
+def contact_search_text(contact: Contact | Recipient) -> str:
     """The lower-case text the manager's search matches against."""
     return f"{contact.email} {contact.name}".lower()[:460]
 
@@ -91,11 +92,8 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
     at = clock.now()
     outcome = AskOutcome()
     emails = [r.email for r in recipients]
-    contacts = {c.email: c for c in Contact.query.filter(Contact.sender_id == sender.id, Contact.email.in_(emails))}
-    consents = {}
-    if contacts:
-        ids = [c.id for c in contacts.values()]
-        consents = {k.contact_id: k for k in Consent.query.filter(Consent.contact_id.in_(ids))}
+    contacts = contacts_by_email(sender.id, emails)
+    consents = consents_by_contact([c.id for c in contacts.values()]) if contacts else {}
     batch = AskBatch(sender_id=sender.id, created_by_id=user.id, created_at=at, reminders_enabled=reminders)
     try:
         db.session.add(batch)

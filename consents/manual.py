@@ -8,13 +8,14 @@ from datetime import date, datetime, time
 from flask_babel import lazy_gettext as _l
 
 from consents import clock
-from consents.db import db
+from consents.db import db, insert_rows
 from consents.events import GENESIS, chain_event, record_event, write_events
-from consents.evidence_models import EvidenceFile
+from consents.evidence_models import EvidenceFile, Proof
 from consents.lifecycle import contact_search_text
 from consents.models import ACCEPTED, PENDING, REFUSED, REVOKED, Consent, Contact, Sender, User
 from consents.outcome import Outcome
-from consents.receipts import issue_proof
+from consents.queries import consents_by_contact, contacts_by_email
+from consents.receipts import signed_proof
 from consents.rules import Recipient, RuleError
 from consents.storage import evidence_store, evidence_type
 
@@ -116,9 +117,13 @@ def add_manual_consent(sender: Sender, user: User, recipient: Recipient, declara
         db.session.add(consent)
     _accept(consent, contact, declaration, at)
     db.session.flush()
-    event = record_event(consent.id, "added_manually", user=user, data=_declared(declaration, consent, contact))
+    event = record_event(consent.id, "added_manually", user=user,
+                         data=_declared(declaration, consent.scope_label_keys, contact.kind))
+    proof = Proof(**signed_proof(consent_id=consent.id, sender=sender, contact=contact, channel="manuel",
+                                 event=event)[0])
+    db.session.add(proof)
     outcome = Outcome(consent_ids=[consent.id])
-    outcome.wrote(*issue_proof(consent, event, None, notify=False))
+    outcome.wrote(proof)  # no email: the recipient did not answer on the platform
     db.session.commit()
     return outcome
 
@@ -136,38 +141,37 @@ def add_manual_consents(sender: Sender, user: User, recipients: list[Recipient],
     """Record offline consents for many recipients in one transaction (an import), without committing it.
 
     Only addresses with no consent yet get one: a stored answer, pending ask or withdrawal is never replaced.
-    Returns the outcome and, for each skipped address, why.
+    Returns the outcome and, for each skipped address, why. Rows are written a table at a time.
     """
     check_declaration(declaration)
     at = clock.now()
-    contacts = {c.email: c for c in Contact.query.filter(Contact.sender_id == sender.id,
-                                                         Contact.email.in_([r.email for r in recipients]))}
-    consents = {c.contact_id: c for c in Consent.query.filter(Consent.contact_id.in_([c.id for c in contacts.values()]))}
-    skipped, fresh = {}, []
+    contacts = contacts_by_email(sender.id, [r.email for r in recipients])
+    consents = consents_by_contact([c.id for c in contacts.values()]) if contacts else {}
+    skipped = {}
     for recipient in recipients:
         contact = contacts.get(recipient.email)
         consent = consents.get(contact.id) if contact else None
         if consent is not None:
             skipped[recipient.email] = str(SKIP_REASONS[consent.effective_status])
-            continue
-        if contact is None:
-            contact = Contact(sender_id=sender.id, email=recipient.email, name=recipient.name, kind=recipient.kind,
-                              created_at=at)
-            db.session.add(contact)
-        fresh.append(contact)
-    db.session.flush()
-    added = []
-    for contact in fresh:
-        consent = Consent(sender_id=sender.id, contact_id=contact.id, contact=contact)
-        _accept(consent, contact, declaration, at)
-        added.append(consent)
-    db.session.add_all(added)
-    db.session.flush()
-    events = write_events([chain_event(c.id, "added_manually", prev_hash=GENESIS, at=at, user=user,
-                                       data=_declared(declaration, c, c.contact)) for c in added])
-    proofs = [issue_proof(consent, event, None, notify=False)[0] for consent, event in zip(added, events)]
-    db.session.flush()
-    return Outcome(consent_ids=[c.id for c in added], proof_ids=[p.id for p in proofs]), skipped
+    fresh = [r for r in recipients if r.email not in skipped]
+    new_contacts = [r for r in fresh if r.email not in contacts]
+    contact_ids = {c.email: c.id for c in contacts.values()} | dict(zip(
+        (r.email for r in new_contacts),
+        insert_rows(Contact.__table__, [{"sender_id": sender.id, "email": r.email, "name": r.name, "kind": r.kind,
+                                         "created_at": at} for r in new_contacts])))
+    decided = datetime.combine(declaration.obtained_on, time(12))  # a date: noon keeps it in the same day
+    scope = [key for key, on in (("lre", declaration.lre), ("avis", declaration.avis)) if on]
+    consent_ids = insert_rows(Consent.__table__, [{
+        "sender_id": sender.id, "contact_id": contact_ids[r.email], "status": ACCEPTED, "channel": "manuel",
+        "scope_lre": declaration.lre, "scope_avis": declaration.avis, "decided_at": decided, "changed_at": at,
+        "search_text": contact_search_text(r),
+    } for r in fresh])
+    events = write_events([chain_event(consent_id, "added_manually", prev_hash=GENESIS, at=at, user=user,
+                                       data=_declared(declaration, scope, r.kind))
+                           for consent_id, r in zip(consent_ids, fresh)])
+    proofs = [signed_proof(consent_id=event["consent_id"], sender=sender, contact=r, channel="manuel", event=event)[0]
+              for event, r in zip(events, fresh)]
+    return Outcome(consent_ids=consent_ids, proof_ids=insert_rows(Proof.__table__, proofs)), skipped
 
 
 def _accept(consent: Consent, contact: Contact, declaration: Declaration, at: datetime) -> None:
@@ -179,12 +183,12 @@ def _accept(consent: Consent, contact: Contact, declaration: Declaration, at: da
     consent.bounced_at = consent.withdrawal_requested_at = None
 
 
-def _declared(declaration: Declaration, consent: Consent, contact: Contact) -> dict:
+def _declared(declaration: Declaration, scope: list[str], kind: str) -> dict:
     """The «ajout manuel» event's data: what was declared and the evidence file's fingerprint."""
     evidence = declaration.evidence
     return {
         "obtained_on": declaration.obtained_on.isoformat(), "source": declaration.source,
-        "reference": declaration.reference, "scope": consent.scope_label_keys, "kind": contact.kind,
+        "reference": declaration.reference, "scope": scope, "kind": kind,
         "evidence": {"id": evidence.id, "sha256": evidence.sha256, "filename": evidence.filename,
                      "mimetype": evidence.mimetype, "size": evidence.size} if evidence else None,
     }

@@ -134,6 +134,7 @@ class ConsentRequest(db.Model):
     """One ask sent to a recipient, reachable only through its secret token."""
 
     __table_args__ = (
+        db.Index("ix_consent_request_consent_latest", "consent_id", "id"),
         db.Index("ix_consent_request_open_deadline", "deadline",
                  postgresql_where=db.text("answered_at IS NULL"), sqlite_where=db.text("answered_at IS NULL")),
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, null, select
+from sqlalchemy import Integer, String, bindparam, func, null, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from consents.db import db
-from consents.models import STATUSES, Consent, ConsentRequest
+from consents.models import STATUSES, Consent, ConsentRequest, Contact
 
 PER_PAGE = 25
 INVALID = "invalid"  # filter: the latest request's email was refused for good
@@ -95,6 +96,29 @@ def _page_rows(matches, page: int, total=None) -> list:
         select(Consent, page_ids.c.total).join(page_ids, Consent.id == page_ids.c.id)
         .order_by(Consent.changed_at.desc(), Consent.id.desc())
     ).all()
+
+
+def matching(query, column, values: list, type_):
+    """`query` limited to rows whose `column` is one of `values` (a thousand of them, say)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return query.where(column.in_(values))
+    # The values as one array joined to the table: PostgreSQL hashes it, where a list of a thousand bound values
+    # would be compared one by one with every row (and an import grows a table faster than the statistics that
+    # would steer the planner to the index).
+    wanted = func.unnest(bindparam(None, values, type_=ARRAY(type_))).table_valued("value").render_derived()
+    return query.join(wanted, column == wanted.c.value)
+
+
+def contacts_by_email(sender_id: int, emails: list[str]) -> dict[str, Contact]:
+    """A sender's contacts among some addresses, by address."""
+    query = matching(select(Contact).where(Contact.sender_id == sender_id), Contact.email, emails, String)
+    return {c.email: c for c in db.session.execute(query).scalars()}
+
+
+def consents_by_contact(contact_ids: list[int]) -> dict[int, Consent]:
+    """The consents of some contacts, by contact id."""
+    query = matching(select(Consent), Consent.contact_id, contact_ids, Integer)
+    return {c.contact_id: c for c in db.session.execute(query).scalars()}
 
 
 def sender_consent(sender_id: int, consent_id: int) -> Consent | None:

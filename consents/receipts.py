@@ -21,6 +21,7 @@ from consents.links import public_url
 from consents.models import ACCEPTED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Sender, User, utc_iso
 from consents.evidence_models import EvidenceFile, Proof
 from consents.proof_emails import queue_receipt_email
+from consents.rules import Recipient
 from consents.storage import evidence_store
 from consents.timestamps import tsa_ca_pem
 
@@ -41,11 +42,11 @@ def _withdrawal_hash(token: str) -> str:
     return sha256_hex(token.encode("utf-8"))
 
 
-def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None, contact: Contact,
-                  consent: Consent, request: ConsentRequest | None, event: dict) -> dict:
+def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None, contact: Contact | Recipient,
+                  channel: str, request: ConsentRequest | None, event: dict) -> dict:
     """The receipt of one acceptance (`event` is its history row): Kantara Consent Receipt v1.1 names, then ours."""
     data = event["data"] or {}
-    scope = data.get("scope") or consent.scope_label_keys
+    scope = data["scope"]
     return {
         "version": RECEIPT_VERSION,
         "profile": PROFILE,
@@ -53,7 +54,7 @@ def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None,
         "jurisdiction": "FR",
         "legalBasis": "CPCE art. L100",
         "consentTimestamp": utc_iso(event["created_at"]),
-        "collectionMethod": consent.channel,
+        "collectionMethod": channel,
         "language": data.get("language"),
         "piiPrincipalId": contact.email,
         "piiPrincipal": {"name": contact.name or None, "email": contact.email, "kind": contact.kind},
@@ -107,25 +108,29 @@ def signature_envelope(proof: Proof) -> dict:
     }
 
 
-def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None,
-                notify: bool = True) -> list[Proof | OutboundEmail]:
-    """Create the signed receipt of an acceptance and (with `notify`) the recipient's copy, in the current transaction."""
-    sender = db.session.get(Sender, consent.sender_id)
-    requested_by = request.requested_by if request is not None else None
+def signed_proof(*, consent_id: int, sender: Sender, contact: Contact | Recipient, channel: str, event: dict,
+                 request: ConsentRequest | None = None) -> tuple[dict, str]:
+    """The columns of a new proof (its receipt built and signed) and the clear token of its withdrawal link."""
     receipt_id = str(uuid.uuid4())
-    receipt = build_receipt(receipt_id=receipt_id, sender=sender, requested_by=requested_by,
-                            contact=consent.contact, consent=consent, request=request, event=event)
-    body = canonical_json(receipt)
+    requested_by = request.requested_by if request is not None else None
+    body = canonical_json(build_receipt(receipt_id=receipt_id, sender=sender, requested_by=requested_by,
+                                        contact=contact, channel=channel, request=request, event=event))
     key = load_key()
     register_key(key)
     kid, signature = sign(body)
     token = secrets.token_urlsafe(24)
-    proof = Proof(uuid=receipt_id, consent_id=consent.id, event_id=event["id"], receipt=body.decode("utf-8"),
-                  receipt_sha256=sha256_hex(body), key_id=kid, signature=signature,
-                  withdrawal_token_hash=_withdrawal_hash(token), created_at=clock.now())
+    return {"uuid": receipt_id, "consent_id": consent_id, "event_id": event["id"], "receipt": body.decode("utf-8"),
+            "receipt_sha256": sha256_hex(body), "key_id": kid, "signature": signature, "timestamp_attempts": 0,
+            "withdrawal_token_hash": _withdrawal_hash(token), "created_at": clock.now()}, token
+
+
+def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None) -> list[Proof | OutboundEmail]:
+    """Create the signed receipt of an acceptance and the recipient's copy, in the current transaction."""
+    sender = db.session.get(Sender, consent.sender_id)
+    fields, token = signed_proof(consent_id=consent.id, sender=sender, contact=consent.contact,
+                                 channel=consent.channel, event=event, request=request)
+    proof = Proof(**fields)
     db.session.add(proof)
-    if not notify:
-        return [proof]
     db.session.flush()  # the receipt email attaches the proof by its id
     return [proof, queue_receipt_email(proof, sender, token)]
 

@@ -62,9 +62,15 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_import_file')),
     )
     op.create_index(op.f('ix_import_file_sender_id'), 'import_file', ['sender_id'], unique=False)
+    # A consent's latest proof and latest request, read per row by the export: an index that answers
+    # «newest for this consent» directly, whatever the statistics say right after a large import.
+    op.create_index('ix_proof_consent_latest', 'proof', ['consent_id', 'id'])
+    op.create_index('ix_consent_request_consent_latest', 'consent_request', ['consent_id', 'id'])
 
 
 def downgrade():
+    op.drop_index('ix_consent_request_consent_latest', table_name='consent_request')
+    op.drop_index('ix_proof_consent_latest', table_name='proof')
     op.drop_index(op.f('ix_import_file_sender_id'), table_name='import_file')
     op.drop_table('import_file')
     op.drop_index(op.f('ix_evidence_file_sender_id'), table_name='evidence_file')

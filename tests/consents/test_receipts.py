@@ -65,7 +65,7 @@ def test_same_input_gives_the_same_bytes(logged_in):
     def build():
         return canonical_json(build_receipt(receipt_id=proof.uuid, sender=consent_sender(consent),
                                             requested_by=request.requested_by, contact=consent.contact,
-                                            consent=consent, request=request, event=event))
+                                            channel=consent.channel, request=request, event=event))
 
     from consents.lifecycle import consent_sender
     assert build() == build() == proof.receipt.encode("utf-8")
