@@ -86,24 +86,34 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
     """The certificate's label/value lines, from the receipt itself so they say exactly what is signed."""
     controller = receipt["piiControllers"][0]
     principal = receipt["piiPrincipal"]
-    text = receipt["consentText"]
-    request = receipt["request"]
-    answer = receipt["answer"]
     scope = {"lre": _("Lettres recommandées électroniques (LRE)"), "avis": _("Avis électroniques")}
-    if proof.tsr is not None:
-        stamp = _("Horodatage RFC 3161 obtenu le %(date)s", date=format_datetime(proof.timestamped_at, "long"))
-    else:
-        stamp = _("Horodatage en attente")
-    if "declaration" in receipt:
-        return _declaration_rows(receipt, proof, scope, stamp)
-    return [
+    declared = "declaration" in receipt
+    parties = [
         (_("Numéro du reçu"), receipt["consentReceiptID"]),
+        *([(_("Nature"), _("Déclaration de l'expéditeur : consentement obtenu hors de la plateforme"))] if declared else []),
         (_("Expéditeur"), controller["piiController"] + (f" (SIREN {controller['siren']})" if controller["siren"] else "")),
-        (_("Demandé par"), controller["requestedBy"] or "—"),
+        (_("Déclaré par") if declared else _("Demandé par"), controller["requestedBy"] or "—"),
         (_("Destinataire"), principal["name"] or "—"),
         (_("Adresse email consentie"), principal["email"]),
         (_("Type de destinataire"), KINDS.get(principal["kind"], principal["kind"])),
         (_("Objet du consentement"), ", ".join(scope.get(k, k) for k in receipt["scope"])),
+    ]
+    if proof.tsr is not None:
+        stamp = _("Horodatage RFC 3161 obtenu le %(date)s", date=format_datetime(proof.timestamped_at, "long"))
+    else:
+        stamp = _("Horodatage en attente")
+    integrity = [
+        (_("Empreinte SHA-256 du reçu"), proof.receipt_sha256),
+        (_("Signature"), _("Ed25519, clé %(kid)s — valide", kid=proof.key_id)),
+        (_("Horodatage"), stamp),
+    ]
+    return parties + (_declared_rows(receipt) if declared else _answer_rows(receipt)) + integrity
+
+
+def _answer_rows(receipt: dict) -> list[tuple[str, str]]:
+    """How a consent was given on the platform: the law, the text read, the ask and the answer."""
+    text, request, answer = receipt["consentText"], receipt["request"], receipt["answer"]
+    return [
         (_("Base légale"), _("Article L100 du Code des postes et des communications électroniques (France)")),
         (_("Mode de recueil"), CHANNELS.get(receipt["collectionMethod"], receipt["collectionMethod"])),
         (_("Texte accepté"), _("version %(v)s, langue %(l)s", v=text["version"], l=text["language"])),
@@ -114,35 +124,22 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
         (_("Adresse IP"), answer["ip"] or "—"),
         (_("Navigateur"), answer["userAgent"] or "—"),
         (_("Empreinte de l'événement dans l'historique"), receipt["history"]["eventHash"]),
-        (_("Empreinte SHA-256 du reçu"), proof.receipt_sha256),
-        (_("Signature"), _("Ed25519, clé %(kid)s — valide", kid=proof.key_id)),
-        (_("Horodatage"), stamp),
     ]
 
 
-def _declaration_rows(receipt: dict, proof: Proof, scope: dict, stamp: str) -> list[tuple[str, str]]:
-    """The lines of a consent the sender declared: who, what, where it was obtained, which file proves it."""
-    controller, principal, declared = receipt["piiControllers"][0], receipt["piiPrincipal"], receipt["declaration"]
+def _declared_rows(receipt: dict) -> list[tuple[str, str]]:
+    """Where a consent the sender declared was obtained, and which file proves it."""
+    declared = receipt["declaration"]
     evidence = declared.get("evidence")
     sources = {"contrat": _("Contrat de bail ou mandat"), "assemblee_generale": _("Assemblée générale"),
                "courrier_signe": _("Courrier signé"), "autre": _("Autre")}
     return [
-        (_("Numéro du reçu"), receipt["consentReceiptID"]),
-        (_("Nature"), _("Déclaration de l'expéditeur : consentement obtenu hors de la plateforme")),
-        (_("Expéditeur"), controller["piiController"] + (f" (SIREN {controller['siren']})" if controller["siren"] else "")),
-        (_("Déclaré par"), controller["requestedBy"] or "—"),
-        (_("Destinataire"), principal["name"] or "—"),
-        (_("Adresse email consentie"), principal["email"]),
-        (_("Type de destinataire"), KINDS.get(principal["kind"], principal["kind"])),
-        (_("Objet du consentement"), ", ".join(scope.get(k, k) for k in receipt["scope"])),
         (_("Obtenu le"), declared["obtainedOn"]),
         (_("Source"), sources.get(declared["source"], declared["source"])),
         (_("Référence"), declared["reference"] or "—"),
         (_("Justificatif"), f"{evidence['filename']}, SHA-256 {evidence['sha256']}" if evidence else "—"),
         (_("Déclaré le"), _when(receipt["consentTimestamp"])),
-        (_("Empreinte SHA-256 du reçu"), proof.receipt_sha256),
-        (_("Signature"), _("Ed25519, clé %(kid)s — valide", kid=proof.key_id)),
-        (_("Horodatage"), stamp),
+        (_("Empreinte de l'événement dans l'historique"), receipt["history"]["eventHash"]),
     ]
 
 

@@ -8,7 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints import render_page
 from blueprints.sender.forms import ImportActionForm, ImportForm
-from blueprints.sender.routes import bp
+from blueprints.sender.routes import bp, own
 from consents.db import db
 from consents.evidence_models import ImportFile
 from consents.imports import ASK, MAX_IMPORT_BYTES, PREVIEW_ROWS, choose_action, errors_csv, read_import, upload_import
@@ -19,14 +19,6 @@ from jobs.queue import enqueue
 
 UPLOAD_ROOM = 512 * 1024
 SEPARATOR_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
-
-
-def _own_import(import_id: int) -> ImportFile:
-    """The current sender's import, or 404."""
-    imported = ImportFile.query.filter_by(id=import_id, sender_id=current_user.sender_id).first()
-    if imported is None:
-        abort(404)
-    return imported
 
 
 @bp.route("/gestionnaire/importer", methods=["GET", "POST"])
@@ -57,7 +49,7 @@ def import_upload():
 @login_required
 def import_preview(import_id: int):
     """The preview (first rows, counts, every bad row), the choice of action, then the import's progress."""
-    imported = _own_import(import_id)
+    imported = own(ImportFile, import_id)
     if imported.action is not None:
         return render_page("sender/import_progress.html", imported=imported)
     parsed = read_import(imported)
@@ -99,7 +91,7 @@ def _options(form: ImportActionForm) -> dict:
 @login_required
 def import_errors(import_id: int):
     """The rejected rows of a preview, with their line numbers and reasons."""
-    imported = _own_import(import_id)
+    imported = own(ImportFile, import_id)
     return _csv(errors_csv(read_import(imported)), f"import-{imported.id}-lignes-rejetees.csv")
 
 
@@ -107,7 +99,7 @@ def import_errors(import_id: int):
 @login_required
 def import_result(import_id: int):
     """Every row of a finished import: created, skipped or rejected, and why."""
-    imported = _own_import(import_id)
+    imported = own(ImportFile, import_id)
     if imported.result_key is None:
         abort(404)
     return _csv(evidence_store().read(imported.result_key), f"import-{imported.id}-resultat.csv")

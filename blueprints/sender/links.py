@@ -14,16 +14,8 @@ from blueprints.sender.forms import LinkForm
 from consents.links import public_url
 from consents.models import ShareLink
 from consents.rules import RuleError
-from blueprints.sender.routes import bp
+from blueprints.sender.routes import bp, own
 from consents.sharelinks import create_link, link_numbers, link_series, set_active
-
-
-def _own_link(link_id: int) -> ShareLink:
-    """Return the current sender's link or answer 404."""
-    link = ShareLink.query.filter_by(id=link_id, sender_id=current_user.sender_id).first()
-    if link is None:
-        abort(404)
-    return link
 
 
 @bp.route("/gestionnaire/liens", methods=["GET", "POST"])
@@ -47,7 +39,7 @@ def links():
 @login_required
 def link_detail(link_id: int):
     """One link's embedding kit, numbers and chart."""
-    link = _own_link(link_id)
+    link = own(ShareLink, link_id)
     bars, peak = daily_bars(link_series(link))
     url = public_url("recipient.share_landing", slug=link.slug)
     return render_template("sender/link.html", link=link, url=url, numbers=link_numbers(link), bars=bars, peak=peak,
@@ -60,7 +52,7 @@ def link_detail(link_id: int):
 @login_required
 def toggle_link(link_id: int):
     """Switch a link on or off."""
-    link = _own_link(link_id)
+    link = own(ShareLink, link_id)
     set_active(link, not link.active)
     if wants_partial():
         return render_template("sender/partial/link.html", link=link)
@@ -73,7 +65,7 @@ def link_qr(link_id: int, fmt: str):
     """The link's QR code, as PNG or SVG, to print on paper mail and posters (?apercu=1 shows it inline)."""
     if fmt not in ("png", "svg"):
         abort(404)
-    link = _own_link(link_id)
+    link = own(ShareLink, link_id)
     buffer = io.BytesIO()
     segno.make(public_url("recipient.share_landing", slug=link.slug), error="m").save(
         buffer, kind=fmt, scale=10 if fmt == "png" else 4, border=2, light="#fff")

@@ -133,6 +133,14 @@ def ask_many():
     return render_template("sender/ask_many.html", form=form, line_errors=()), 200 if not form.errors else 422
 
 
+def own(model, row_id: int):
+    """The current sender's row of a model (a link, an import, an ask batch), or 404 for anyone else's."""
+    row = model.query.filter_by(id=row_id, sender_id=current_user.sender_id).first()
+    if row is None:
+        abort(404)
+    return row
+
+
 def own_consent(consent_id: int):
     """Return the current sender's consent or answer 404, never revealing another sender's."""
     consent = sender_consent(current_user.sender_id, consent_id)
@@ -192,5 +200,5 @@ def remind_contact(consent_id: int):
 @login_required
 def batch_status(batch_id: int):
     """The progress of one ask's emails; polls itself until every email is sent or failed."""
-    batch = AskBatch.query.filter_by(id=batch_id, sender_id=current_user.sender_id).first_or_404()
+    batch = own(AskBatch, batch_id)
     return render_page("sender/batch_progress.html", batch_id=batch.id, progress=batch_progress(batch.id))
