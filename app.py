@@ -23,6 +23,7 @@ from consents.clock import days_until
 from consents.keys import load_key
 from consents.models import User
 from extensions import LANGUAGES, babel, csrf, db, htmx, limiter, login_manager, mail, migrate
+from hardening import check_config, register_hardening
 
 DEV_SECRET_FILE = "secret_key"
 log = logging.getLogger(__name__)
@@ -60,6 +61,12 @@ def config_from_env(instance_path: str) -> dict:
             "RATELIMIT_STORAGE_URI", redis_url if redis_url.startswith(("redis://", "rediss://")) else "memory://"
         ),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        # When Redis cannot count, limits are counted in memory and the app keeps answering (logged).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # uploads get more, per endpoint (hardening.UPLOAD_LIMITS)
+        # How many proxies stand in front of the app (a TLS proxy: 1); 0 trusts no forwarded header.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -84,13 +91,8 @@ def config_from_env(instance_path: str) -> dict:
 
 
 def _ensure_secret_key(app: Flask) -> None:
-    """Refuse to start in production without a real key; elsewhere keep one in the instance folder."""
-    key = app.config.get("SECRET_KEY")
-    if app.config["APP_ENV"] == "production":
-        if not key or len(key) < 32:
-            raise RuntimeError("SECRET_KEY must be set to a random value of at least 32 characters in production.")
-        return
-    if key:
+    """Outside production, without SECRET_KEY, keep a random key in the instance folder (production checks its own)."""
+    if app.config.get("SECRET_KEY") or app.config["APP_ENV"] == "production":
         return
     path = Path(app.instance_path) / DEV_SECRET_FILE
     if not path.exists():
@@ -115,7 +117,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_from_env(app.instance_path))
     if config:
         app.config.update(config)
+    check_config(app)
     _ensure_secret_key(app)
+    register_hardening(app)  # first: its hook bounds the body before CSRF reads the form
     register_extensions(app)
     if app.config["APP_ENV"] == "production":
         # Refuse to start rather than fail on the first acceptance: no receipt may go unsigned.
@@ -123,7 +127,6 @@ def create_app(config: dict | None = None) -> Flask:
             load_key()
     register_blueprints(app)
     register_errorhandlers(app)
-    register_security_headers(app)
     register_cli(app)
     return app
 
@@ -200,21 +203,6 @@ def register_errorhandlers(app: Flask) -> None:
     def server_error(_error):
         db.session.rollback()
         return page(500, _("Erreur du service"), _("Une erreur est survenue de notre côté. Rien de ce qui était enregistré n'a été perdu ; réessayez dans un instant."))
-
-
-def register_security_headers(app: Flask) -> None:
-    """Send a strict content security policy and the usual hardening headers."""
-
-    @app.after_request
-    def headers(response):
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
 
 
 def register_cli(app: Flask) -> None:

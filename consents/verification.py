@@ -61,7 +61,7 @@ def _classify(name: str, content: bytes, bundle: Bundle) -> None:
     if content[:1] == b"{":
         try:
             document = json.loads(content.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: JSON nested beyond reason
             raise UploadError("malformed") from None
         if isinstance(document, dict) and "consentReceiptID" in document and "signature" not in document:
             bundle.receipt = content
@@ -119,7 +119,7 @@ def verify_bundle(bundle: Bundle) -> Verdict:
     body = bundle.receipt
     try:
         receipt = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise UploadError("malformed") from None
     if not isinstance(receipt, dict) or not isinstance(receipt.get("consentReceiptID"), str):
         raise UploadError("malformed")

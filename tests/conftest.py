@@ -26,6 +26,7 @@ from consents.db import db  # noqa: E402
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 PASSWORD = "un-mot-de-passe-solide"
+PRODUCTION_SECRET = "9c1f4e7a2b8d03f6a5e4c7b9d2f1a0e83b6c5d4e7f8a9b0c1d2e3f4a5b6c7d8e"  # random, as production needs
 
 
 def _migrate(url: str) -> None:

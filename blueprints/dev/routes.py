@@ -14,7 +14,7 @@ def outbox():
     return render_template("dev/outbox.html", emails=emails)
 
 
-@bp.route("/outbox/<int:email_id>")
+@bp.route("/outbox/<id:email_id>")
 def outbox_email(email_id: int):
     """Show one email: its headers, plain text and clickable links."""
     email = db.session.get(OutboundEmail, email_id) or abort(404)

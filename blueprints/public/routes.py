@@ -34,8 +34,6 @@ def verify():
 @limiter.limit("20 per minute")
 def verify_upload():
     """Check an uploaded receipt (with its signature and token) or proof folder, showing only what it holds."""
-    # Refuse oversized bodies before they are spooled; the multipart envelope gets a little room.
-    request.max_content_length = MAX_UPLOAD + 64 * 1024
     verdict, error = None, None
     try:
         files = [(f.filename or "", f.read(MAX_UPLOAD + 1)) for f in request.files.getlist("fichier") if f.filename]

@@ -16,11 +16,17 @@ from jobs.dispatch import dispatch
 
 
 def _email_key() -> str:
-    """Rate-limit key: the address typed in the landing form, so one mailbox cannot be flooded."""
+    """Rate-limit key: this link and the address typed, so one mailbox cannot be flooded through it.
+
+    Keyed by link too, so nobody can lock an address out of every sender's links; an invalid address is keyed
+    by what was typed, so one visitor's typos do not lock out the others'.
+    """
+    typed = request.form.get("email", "")
     try:
-        return "landing-email:" + normalise_email(request.form.get("email", ""))
+        address = normalise_email(typed)
     except RuleError:
-        return "landing-email:invalid"
+        address = "invalid:" + " ".join(typed.split()).lower()[:100]
+    return f"landing-email:{request.view_args.get('slug', '')}:{address}"
 
 
 @bp.route("/l/<slug>", methods=["GET", "POST"])

@@ -14,7 +14,7 @@ from consents.withdrawals import ONLINE, pending_withdrawal, revoke_consent
 from jobs.dispatch import dispatch
 
 
-@bp.route("/gestionnaire/contacts/<int:consent_id>/revoquer", methods=["GET", "POST"])
+@bp.route("/gestionnaire/contacts/<id:consent_id>/revoquer", methods=["GET", "POST"])
 @login_required
 def revoke_contact(consent_id: int):
     """Record the recipient's withdrawal: the form, a confirmation step, then «Révoqué» everywhere."""
@@ -44,7 +44,7 @@ def revoke_contact(consent_id: int):
                            confirming=False), 422 if form.errors else 200
 
 
-@bp.route("/gestionnaire/contacts/<int:consent_id>/modifier", methods=["GET", "POST"])
+@bp.route("/gestionnaire/contacts/<id:consent_id>/modifier", methods=["GET", "POST"])
 @login_required
 def edit_contact_page(consent_id: int):
     """Correct a contact's name and kind; a corrected address is a new contact, asked anew."""

@@ -11,13 +11,12 @@ from blueprints.sender.forms import ImportActionForm, ImportForm
 from blueprints.sender.routes import bp, own
 from consents.db import db
 from consents.evidence_models import ImportFile
-from consents.imports import ASK, MAX_IMPORT_BYTES, PREVIEW_ROWS, choose_action, errors_csv, read_import, upload_import
+from consents.imports import ASK, PREVIEW_ROWS, choose_action, errors_csv, read_import, upload_import
 from consents.manual import Declaration, Upload, check_declaration, store_evidence
 from consents.rules import RuleError, check_delay
 from consents.storage import evidence_store
 from jobs.queue import enqueue
 
-UPLOAD_ROOM = 512 * 1024
 SEPARATOR_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
 
 
@@ -25,7 +24,6 @@ SEPARATOR_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
 @login_required
 def import_upload():
     """Upload a CSV or text file (20 Mio, 100 000 rows at most); its preview follows."""
-    request.max_content_length = MAX_IMPORT_BYTES + UPLOAD_ROOM
     try:
         form = ImportForm()
     except RequestEntityTooLarge:
@@ -45,7 +43,7 @@ def import_upload():
     return render_template("sender/import.html", form=form), 422 if form.errors else 200
 
 
-@bp.route("/gestionnaire/importer/<int:import_id>", methods=["GET", "POST"])
+@bp.route("/gestionnaire/importer/<id:import_id>", methods=["GET", "POST"])
 @login_required
 def import_preview(import_id: int):
     """The preview (first rows, counts, every bad row), the choice of action, then the import's progress."""
@@ -53,7 +51,6 @@ def import_preview(import_id: int):
     if imported.action is not None:
         return render_page("sender/import_progress.html", imported=imported)
     parsed = read_import(imported)
-    request.max_content_length = MAX_IMPORT_BYTES + UPLOAD_ROOM  # the shared evidence file may come with it
     form = ImportActionForm()
     if form.validate_on_submit():
         try:
@@ -87,7 +84,7 @@ def _options(form: ImportActionForm) -> dict:
                       "reference": declaration.reference, "evidence_id": evidence.id if evidence else None}
 
 
-@bp.route("/gestionnaire/importer/<int:import_id>/erreurs.csv")
+@bp.route("/gestionnaire/importer/<id:import_id>/erreurs.csv")
 @login_required
 def import_errors(import_id: int):
     """The rejected rows of a preview, with their line numbers and reasons."""
@@ -95,7 +92,7 @@ def import_errors(import_id: int):
     return _csv(errors_csv(read_import(imported)), f"import-{imported.id}-lignes-rejetees.csv")
 
 
-@bp.route("/gestionnaire/importer/<int:import_id>/resultat.csv")
+@bp.route("/gestionnaire/importer/<id:import_id>/resultat.csv")
 @login_required
 def import_result(import_id: int):
     """Every row of a finished import: created, skipped or rejected, and why."""

@@ -35,7 +35,7 @@ def links():
     return render_template("sender/links.html", form=form, rows=rows), 200 if not form.errors else 422
 
 
-@bp.route("/gestionnaire/liens/<int:link_id>")
+@bp.route("/gestionnaire/liens/<id:link_id>")
 @login_required
 def link_detail(link_id: int):
     """One link's embedding kit, numbers and chart."""
@@ -48,7 +48,7 @@ def link_detail(link_id: int):
                            web_snippet=render_template("sender/snippets/web_snippet.html", link=link, url=url))
 
 
-@bp.route("/gestionnaire/liens/<int:link_id>/activation", methods=["POST"])
+@bp.route("/gestionnaire/liens/<id:link_id>/activation", methods=["POST"])
 @login_required
 def toggle_link(link_id: int):
     """Switch a link on or off."""
@@ -59,7 +59,7 @@ def toggle_link(link_id: int):
     return redirect(url_for("sender.link_detail", link_id=link.id))
 
 
-@bp.route("/gestionnaire/liens/<int:link_id>/qr.<fmt>")
+@bp.route("/gestionnaire/liens/<id:link_id>/qr.<fmt>")
 @login_required
 def link_qr(link_id: int, fmt: str):
     """The link's QR code, as PNG or SVG, to print on paper mail and posters (?apercu=1 shows it inline)."""

@@ -11,15 +11,12 @@ from blueprints.sender.routes import bp
 from consents.db import db
 from consents.manual import Declaration, Upload, add_manual_consent, store_evidence
 from consents.rules import Recipient, RuleError, check_name, normalise_email
-from consents.storage import MAX_EVIDENCE_BYTES
 from jobs.dispatch import dispatch
 
-UPLOAD_ROOM = 512 * 1024  # the form's other fields and the multipart envelope
 
 
 def _upload_form(form_class):
-    """The form, its body refused before it is read when it is larger than an evidence file may be."""
-    request.max_content_length = MAX_EVIDENCE_BYTES + UPLOAD_ROOM
+    """The form; a body over its endpoint's limit (hardening.UPLOAD_LIMITS) is refused before it is read."""
     try:
         return form_class(), None
     except RequestEntityTooLarge:

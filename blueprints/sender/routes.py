@@ -32,11 +32,11 @@ def _manager_args() -> dict:
     """Parse the manager's filter, search and page from the query string."""
     status = request.args.get("statut", "")
     try:
-        page = max(1, int(request.args.get("page", "1")))
+        page = min(max(1, int(request.args.get("page", "1"))), 10**6)  # past the last page shows the last one
     except ValueError:
         page = 1
     link = None
-    if request.args.get("lien", "").isdigit():
+    if request.args.get("lien", "").isdigit() and len(request.args["lien"]) < 10:
         link = ShareLink.query.filter_by(id=int(request.args["lien"]), sender_id=current_user.sender_id).first()
     return {"status": status if status in FILTERS else "", "q": request.args.get("q", "")[:100].strip(), "page": page,
             "link": link}
@@ -149,7 +149,7 @@ def own_consent(consent_id: int):
     return consent
 
 
-@bp.route("/gestionnaire/contacts/<int:consent_id>")
+@bp.route("/gestionnaire/contacts/<id:consent_id>")
 @login_required
 def contact(consent_id: int):
     """Show one contact's consent and its full history."""
@@ -164,7 +164,7 @@ def _contact_page(consent):
                            consent.id, proof.event_id, "revoked") if proof else None)
 
 
-@bp.route("/gestionnaire/contacts/<int:consent_id>/preuve/<name>")
+@bp.route("/gestionnaire/contacts/<id:consent_id>/preuve/<name>")
 @login_required
 def proof_download(consent_id: int, name: str):
     """Download one piece of the consent's proof; 404 when the consent was never accepted."""
@@ -180,7 +180,7 @@ def proof_download(consent_id: int, name: str):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@bp.route("/gestionnaire/contacts/<int:consent_id>/relancer", methods=["POST"])
+@bp.route("/gestionnaire/contacts/<id:consent_id>/relancer", methods=["POST"])
 @login_required
 def remind_contact(consent_id: int):
     """Send a reminder for a pending request."""
@@ -196,7 +196,7 @@ def remind_contact(consent_id: int):
     return redirect(url_for("sender.contact", consent_id=consent.id))
 
 
-@bp.route("/gestionnaire/envois/<int:batch_id>")
+@bp.route("/gestionnaire/envois/<id:batch_id>")
 @login_required
 def batch_status(batch_id: int):
     """The progress of one ask's emails; polls itself until every email is sent or failed."""

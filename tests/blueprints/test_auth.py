@@ -61,14 +61,16 @@ def test_login_never_redirects_off_site(client, sender_user):
 
 
 def test_production_refuses_to_start_without_a_real_secret_key(app_config):
-    for key in (None, "", "short"):
+    for key in (None, "", "short", "x" * 40, "change-me-change-me-change-me-change-me"):
         with pytest.raises(RuntimeError, match="SECRET_KEY"):
             create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": key})
 
 
 def test_production_session_cookie_is_secure_httponly_lax(app_config):
     # Production also refuses to start without a receipt signing key (any 32 bytes, base64).
-    prod = create_app({**app_config, "APP_ENV": "production", "SESSION_COOKIE_SECURE": True,
+    from conftest import PRODUCTION_SECRET
+
+    prod = create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET, "SESSION_COOKIE_SECURE": True,
                        "SIGNING_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="})
     with prod.app_context():
         client = prod.test_client()

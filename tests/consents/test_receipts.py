@@ -105,10 +105,11 @@ def test_production_refuses_to_sign_without_a_key(app):
 
 def test_production_app_does_not_start_without_a_signing_key(app_config):
     from app import create_app
+    from conftest import PRODUCTION_SECRET
     from consents.keys import SigningKeyError
 
     with pytest.raises(SigningKeyError):
-        create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": "p" * 40})
+        create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET})
     key = base64.b64encode(Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())).decode()
-    assert create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": "p" * 40, "SIGNING_KEY": key})
+    assert create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET, "SIGNING_KEY": key})
