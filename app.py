@@ -21,7 +21,7 @@ from blueprints.recipient import bp as recipient_bp
 from blueprints.sender import bp as sender_bp
 from consents.clock import days_until
 from consents.keys import load_key
-from consents.models import User
+from consents.accounts import load_session_user
 from extensions import LANGUAGES, babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from hardening import check_config, register_hardening
 
@@ -61,8 +61,10 @@ def config_from_env(instance_path: str) -> dict:
             "RATELIMIT_STORAGE_URI", redis_url if redis_url.startswith(("redis://", "rediss://")) else "memory://"
         ),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,  # a refused request says when to try again (Retry-After)
         # When Redis cannot count, limits are counted in memory and the app keeps answering (logged).
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_IN_MEMORY_FALLBACK": "120 per minute",  # per address and page, while Redis is away
         "RATELIMIT_SWALLOW_ERRORS": True,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # uploads get more, per endpoint (hardening.UPLOAD_LIMITS)
         # How many proxies stand in front of the app (a TLS proxy: 1); 0 trusts no forwarded header.
@@ -144,9 +146,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    login_manager.user_loader(load_session_user)
 
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_percent=format_percent,
                                  days_left=days_until, iso_date=date.fromisoformat, wants_partial=wants_partial)

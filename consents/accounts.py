@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from consents import clock
 from consents.db import db
@@ -22,8 +23,7 @@ def sign_up(legal_name: str, siren: str, email: str, password: str) -> User:
         raise RuleError(_l("La raison sociale ne doit pas dépasser 200 caractères."))
     siren_value = check_siren(siren)
     email_value = normalise_email(email)
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise RuleError(_l("Le mot de passe doit compter au moins %(n)d caractères.", n=MIN_PASSWORD_LENGTH))
+    check_password(password, email_value, legal_name)
     if User.query.filter_by(email=email_value).first() is not None:
         raise RuleError(_l("Un compte existe déjà pour cette adresse email."))
     at = clock.now()
@@ -46,3 +46,37 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
     return user if check_password_hash(user.password_hash, password or "") else None
+
+
+def check_password(password: str, *known: str) -> None:
+    """Refuse a password shorter than 12 characters, or one that is common or easy to guess (zxcvbn below 3)."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise RuleError(_l("Le mot de passe doit compter au moins %(n)d caractères.", n=MIN_PASSWORD_LENGTH))
+    # The account's own words (its email, the company's name) count as known to an attacker.
+    if zxcvbn(password[:100], user_inputs=[k for k in known if k])["score"] < 3:
+        raise RuleError(_l("Ce mot de passe est trop facile à deviner : allongez-le, par exemple avec quelques mots "
+                           "sans rapport entre eux."))
+
+
+def load_session_user(session_id: str) -> User | None:
+    """The user a session cookie names, only while the session version it carries is still the account's."""
+    user_id, _colon, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit() or len(user_id) > 10:
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and str(user.session_version) == version else None
+
+
+def end_sessions(user: User) -> None:
+    """End every session of the account: a cookie copied before this no longer opens anything."""
+    user.session_version += 1
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Replace the password once the current one is confirmed; every other session of the account ends."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise RuleError(_l("Le mot de passe actuel n'est pas le bon."))
+    check_password(new, user.email, user.sender.legal_name)
+    user.password_hash = generate_password_hash(new)
+    end_sessions(user)

@@ -33,8 +33,14 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(256), nullable=False)
     role = db.Column(db.String(20), nullable=False, default="owner")
     created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    # Part of the id a session cookie carries: bumped at logout and password change, it voids every older cookie.
+    session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     sender = db.relationship(Sender)
+
+    def get_id(self) -> str:
+        """The session's user id: the account and its current session version."""
+        return f"{self.id}:{self.session_version}"
 
 
 class AskBatch(db.Model):

@@ -118,6 +118,53 @@ def test_without_a_trusted_proxy_a_forwarded_header_is_ignored(logged_in, client
     assert ConsentEvent.query.filter_by(kind="opened").one().ip == "203.0.113.5"
 
 
+def test_logout_ends_the_session_on_the_server(app, logged_in):
+    cookie = logged_in.get_cookie("session").value
+    logged_in.post("/deconnexion")
+    replay = app.test_client()
+    replay.set_cookie("session", cookie)
+    assert replay.get("/gestionnaire").status_code == 302  # a copy taken before logout opens nothing
+    assert replay.post("/gestionnaire/demander", data={"email": "x@example.fr", "scope": "lre",
+                                                       "delay": "10"}).status_code == 302
+    assert Consent.query.count() == 0
+
+
+def test_a_password_change_ends_the_other_sessions(app, logged_in):
+    from conftest import PASSWORD
+
+    other = app.test_client()
+    login(other)
+    assert other.get("/gestionnaire").status_code == 200
+    weak = logged_in.post("/compte/mot-de-passe", data={"current": PASSWORD, "new": "aaaaaaaaaaaa"})
+    assert weak.status_code == 422 and "trop facile" in weak.get_data(as_text=True)
+    changed = logged_in.post("/compte/mot-de-passe", data={"current": PASSWORD, "new": "lune-cactus-violon-marée"})
+    assert changed.status_code == 302
+    assert logged_in.get("/gestionnaire").status_code == 200  # this session goes on
+    assert other.get("/gestionnaire").status_code == 302
+    assert login(app.test_client(), password="lune-cactus-violon-marée").status_code == 302
+
+
+def test_weak_and_common_passwords_are_refused_at_sign_up(client):
+    for password in ("aaaaaaaaaaaa", "azertyuiop12", "Password1234"):
+        response = client.post("/inscription", data={"legal_name": "Cabinet X", "siren": "", "password": password,
+                                                     "email": "x@example.fr"})
+        assert response.status_code == 422 and "trop facile" in response.get_data(as_text=True), password
+
+
+def test_login_is_throttled_per_account_with_retry_after(app_config, sender_user):
+    limited = create_app({**app_config, "RATELIMIT_ENABLED": True})
+    with limited.app_context():
+        answers = []
+        for n in range(11):
+            client = limited.test_client()  # a new address each time: only the account limit can stop it
+            answers.append(client.post("/connexion", data={"email": "gerant@martin-gestion.fr", "password": f"faux-{n}"},
+                                       environ_base={"REMOTE_ADDR": f"198.51.100.{n + 1}"}))
+    assert [r.status_code for r in answers[:10]] == [422] * 10
+    assert answers[10].status_code == 429 and int(answers[10].headers["Retry-After"]) > 0
+    assert "Trop de demandes" in answers[10].get_data(as_text=True)
+
+
+# Last in the module: the limiter is one object per process, and it remembers for a while that its storage died.
 def test_recipients_answer_while_redis_is_down(app_config, logged_in):
     down = create_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
                        "REDIS_URL": "redis://127.0.0.1:1/0"})

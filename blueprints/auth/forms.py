@@ -5,7 +5,8 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints import rule
-from consents.rules import MIN_PASSWORD_LENGTH, check_siren, normalise_email
+from consents.accounts import check_password
+from consents.rules import check_siren, normalise_email
 
 
 class SignUpForm(FlaskForm):
@@ -17,9 +18,7 @@ class SignUpForm(FlaskForm):
     email = EmailField(_l("Adresse email"), validators=[DataRequired(_l("Indiquez votre adresse email.")),
                                                         rule(normalise_email)])
     password = PasswordField(_l("Mot de passe (au moins 12 caractères)"), validators=[
-        DataRequired(_l("Choisissez un mot de passe.")),
-        Length(min=MIN_PASSWORD_LENGTH, message=_l("Le mot de passe doit compter au moins %(min)d caractères.")),
-    ])
+        DataRequired(_l("Choisissez un mot de passe.")), rule(check_password)])
 
 
 class LoginForm(FlaskForm):
@@ -27,3 +26,11 @@ class LoginForm(FlaskForm):
 
     email = EmailField(_l("Adresse email"), validators=[DataRequired(_l("Indiquez votre adresse email."))])
     password = PasswordField(_l("Mot de passe"), validators=[DataRequired(_l("Indiquez votre mot de passe."))])
+
+
+class ChangePasswordForm(FlaskForm):
+    """Change one's password: the current one, then the new one."""
+
+    current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))])
+    new = PasswordField(_l("Nouveau mot de passe (au moins 12 caractères)"), validators=[
+        DataRequired(_l("Choisissez un nouveau mot de passe.")), rule(check_password)])

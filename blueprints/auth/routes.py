@@ -5,8 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from blueprints.auth.forms import LoginForm, SignUpForm
-from consents.accounts import authenticate, sign_up
+from blueprints.auth.forms import ChangePasswordForm, LoginForm, SignUpForm
+from consents.accounts import authenticate, change_password, end_sessions, sign_up
 from consents.rules import RuleError
 from extensions import LANGUAGES, limiter
 
@@ -40,8 +40,14 @@ def signup():
     return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
 
 
+def _account_key() -> str:
+    """Rate-limit key: the account an attempt names, so guessing one password from many addresses is slow too."""
+    return "login-account:" + " ".join(request.form.get("email", "").split()).lower()[:254]
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account_key)
 def login():
     """Log a sender user in."""
     if current_user.is_authenticated:
@@ -63,11 +69,30 @@ def login():
 @bp.route("/deconnexion", methods=["POST"])
 @login_required
 def logout():
-    """Log the current user out."""
+    """Log the current user out: this session and any copy of its cookie end on the server."""
+    end_sessions(current_user)
     logout_user()
     session.clear()
     flash(_("Vous êtes déconnecté."), "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@login_required
+@limiter.limit("10 per 15 minutes", methods=["POST"])
+def change_password_page():
+    """Change the password; every other session of the account ends, this one goes on."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data, form.new.data)
+        except RuleError as exc:
+            form.current.errors.append(str(exc.message))
+        else:
+            login_user(current_user._get_current_object())  # a new cookie, with the new session version
+            flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
+            return redirect(url_for("sender.manager"))
+    return render_template("auth/change_password.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/langue/<code>")
