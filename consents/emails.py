@@ -7,20 +7,26 @@ from flask_babel import lazy_gettext as _l
 
 from consents.db import db
 from consents.models import ConsentRequest, OutboundEmail, Sender
+from consents.sealed import MARKER, seal
 
 
 def compose(kind: str, template: str, *, to: str, subject, sender: Sender, language: str = "fr",
-            request_id: int | None = None, dedup_key: str | None = None, **context) -> OutboundEmail:
+            request_id: int | None = None, dedup_key: str | None = None, secret: tuple[str, str] | None = None,
+            **context) -> OutboundEmail:
     """Add one email, rendered from `emails/<template>.txt` and `.html` in `language`, to the current transaction.
 
-    `subject` is a lazy string (`_l`), translated in that language.
+    `subject` is a lazy string (`_l`), translated in that language. `secret` names the template variable holding
+    the email's personal link and the link: the bodies keep a marker, the row keeps the link sealed.
     """
+    if secret is not None:
+        context[secret[0]] = MARKER
     with force_locale("en" if language == "en" else "fr"):
         context.update(sender=sender)
         email = OutboundEmail(
             sender_id=sender.id, request_id=request_id, kind=kind, to=to, subject=str(subject)[:300],
             text_body=render_template(f"emails/{template}.txt", **context),
             html_body=render_template(f"emails/{template}.html", **context), dedup_key=dedup_key,
+            link_secret=seal(secret[1]) if secret is not None else None,
         )
     db.session.add(email)
     db.session.flush()  # callers name the email by its id in their outcome
@@ -36,4 +42,4 @@ def queue_request_email(request: ConsentRequest, sender: Sender, link: str, *, r
         subject = _l("%(sender)s vous demande votre accord pour des recommandés électroniques", sender=sender.legal_name)
     return compose("reminder" if reminder else "request", "consent_request", to=request.consent.contact.email,
                    subject=subject, sender=sender, request_id=request.id, contact=request.consent.contact,
-                   request=request, link=link, reminder=reminder)
+                   request=request, secret=("link", link), reminder=reminder)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from consents.db import db
 from consents.evidence_models import Proof
-from consents.models import PENDING, Consent, ConsentRequest, Contact, ShareLink
+from consents.models import PENDING, Consent, ConsentRequest, Contact
+from consents.link_models import ShareLink
 from consents.queries import manager_filter
 
 HEADER = ("email", "nom", "type", "statut", "canal", "date de décision", "date limite", "lien",

@@ -9,6 +9,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 
 from consents import clock
 from consents.db import db
+from consents.sealed import reveal
 
 KINDS = ("particulier", "professionnel", "administration")
 PENDING, ACCEPTED, REFUSED, REVOKED = "pending", "accepted", "refused", "revoked"
@@ -235,52 +236,17 @@ class OutboundEmail(db.Model):
     failed_at = db.Column(db.DateTime)  # refused for good (SMTP 5xx): never retried
     batch_id = db.Column(db.Integer, db.ForeignKey("ask_batch.id"), index=True)
     dedup_key = db.Column(db.String(120), unique=True)  # one email per key, e.g. a sender's daily digest
+    link_secret = db.Column(db.Text)  # the personal link, sealed (consents.sealed); the bodies hold a marker
 
+    @property
+    def sent_text(self) -> str:
+        """The plain-text body as it leaves, its personal link in place."""
+        return reveal(self.text_body, self.link_secret)
 
-class ShareLink(db.Model):
-    """A public consent link a sender embeds in newsletters, on a website or on paper (QR code)."""
-
-    id = db.Column(db.Integer, primary_key=True)
-    sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False, index=True)
-    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
-    slug = db.Column(db.String(24), nullable=False, unique=True)  # random: reveals nothing about anyone
-    label = db.Column(db.String(100), nullable=False)
-    scope_lre = db.Column(db.Boolean, nullable=False, default=True)
-    scope_avis = db.Column(db.Boolean, nullable=False, default=False)
-    active = db.Column(db.Boolean, nullable=False, default=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
-
-    sender = db.relationship(Sender)
-
-
-class LinkConfirmation(db.Model):
-    """A visitor's request through a share link, waiting for the address owner's answer (double opt-in)."""
-
-    id = db.Column(db.Integer, primary_key=True)
-    link_id = db.Column(db.Integer, db.ForeignKey("share_link.id"), nullable=False, index=True)
-    email = db.Column(db.String(254), nullable=False)
-    name = db.Column(db.String(200), nullable=False, default="")
-    kind = db.Column(db.String(20), nullable=False)
-    token_hash = db.Column(db.String(64), nullable=False, unique=True)
-    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
-    expires_at = db.Column(db.DateTime, nullable=False)
-    ip = db.Column(db.String(45))
-    user_agent = db.Column(db.String(500))
-    request_id = db.Column(db.Integer, db.ForeignKey("consent_request.id"))  # set once the owner answered
-
-    link = db.relationship(ShareLink)
-    request = db.relationship(ConsentRequest)
-
-
-class LinkVisit(db.Model):
-    """How many times a share link's page was opened on one day."""
-
-    __table_args__ = (db.UniqueConstraint("link_id", "day", name="uq_link_visit_link_day"),)
-
-    id = db.Column(db.Integer, primary_key=True)
-    link_id = db.Column(db.Integer, db.ForeignKey("share_link.id"), nullable=False)
-    day = db.Column(db.Date, nullable=False)
-    visits = db.Column(db.Integer, nullable=False, default=0)
+    @property
+    def sent_html(self) -> str:
+        """The HTML body as it leaves, its personal link in place."""
+        return reveal(self.html_body, self.link_secret, html=True)
 
 
 def utc_iso(at: datetime | None) -> str | None:

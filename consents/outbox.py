@@ -26,7 +26,7 @@ _CLAIM = (
            or_(_outbox.c.claimed_at.is_(None), _outbox.c.claimed_at < bindparam("stale_before")))
     .values(claimed_at=bindparam("at"), attempts=_outbox.c.attempts + 1)
     .returning(_outbox.c.id, _outbox.c.kind, _outbox.c.to, _outbox.c.subject, _outbox.c.text_body,
-               _outbox.c.html_body, _outbox.c.created_at, _outbox.c.request_id,
+               _outbox.c.html_body, _outbox.c.link_secret, _outbox.c.created_at, _outbox.c.request_id,
                select(ConsentRequest.consent_id).where(ConsentRequest.id == _its_request)
                .scalar_subquery().label("consent_id"),
                select(EmailAttachment.id).where(EmailAttachment.email_id == _this_email)

@@ -23,7 +23,7 @@ def queue_receipt_email(proof: Proof, sender: Sender, withdrawal_token: str) -> 
                     subject=_l("Votre reçu : consentement donné à %(sender)s", sender=sender.legal_name),
                     dedup_key=f"receipt-{proof.uuid}",  # one receipt email per proof, however often this runs
                     contact=contact, proof=proof,
-                    withdrawal_link=public_url("recipient.withdraw", token=withdrawal_token),
+                    secret=("withdrawal_link", public_url("recipient.withdraw", token=withdrawal_token)),
                     verify_link=public_url("public.receipt_status", receipt_id=proof.uuid))
     db.session.flush()
     # The PDF is rendered when the email leaves, so it shows the timestamp if the TSA answered by then.

@@ -17,9 +17,8 @@ from consents.emails import compose
 from consents.events import event_time, record_event
 from consents.lifecycle import answer_request, contact_search_text, hash_token
 from consents.links import public_url
-from consents.models import (
-    ACCEPTED, Consent, ConsentRequest, Contact, LinkConfirmation, LinkVisit, ShareLink, User,
-)
+from consents.models import ACCEPTED, Consent, ConsentRequest, Contact, User
+from consents.link_models import LinkConfirmation, LinkVisit, ShareLink
 from consents.outcome import Outcome
 from consents.rules import RuleError, check_kind, check_name, normalise_email
 from consents.texts import ConsentText
@@ -91,7 +90,7 @@ def submit_landing(link: ShareLink, *, email: str, name: str, kind: str, ip: str
         "link_confirmation", "link_confirmation", to=email_value, sender=link.sender, name=name_value,
         subject=_l("Confirmez votre accord pour les recommandés électroniques de %(sender)s",
                    sender=link.sender.legal_name),
-        confirmation=confirmation, url=public_url("recipient.confirm_link", token=token), link=link))
+        confirmation=confirmation, secret=("url", public_url("recipient.confirm_link", token=token)), link=link))
     db.session.commit()
     return outcome
 

@@ -14,6 +14,7 @@ from consents.db import db
 from consents.models import OutboundEmail
 from consents.outbox import claim, mark_refused, mark_retry, mark_sent, mark_sent_only
 from consents.proof_emails import email_attachments
+from consents.sealed import reveal
 from jobs.queue import retry_email
 
 log = logging.getLogger(__name__)
@@ -121,11 +122,12 @@ def _send(message: EmailMultiAlternatives) -> None:
 def _message(email: Row, message_id: str) -> EmailMultiAlternatives:
     """The MIME message of a claimed outbox row, on this worker's connection."""
     message = EmailMultiAlternatives(
-        subject=email.subject, body=email.text_body, to=[a.strip() for a in email.to.split(",")],
+        subject=email.subject, body=reveal(email.text_body, email.link_secret),
+        to=[a.strip() for a in email.to.split(",")],
         from_email=current_app.config["MAIL_DEFAULT_SENDER"], headers={"Message-ID": message_id},
         connection=_open_connection(),
     )
-    message.attach_alternative(email.html_body, "text/html")
+    message.attach_alternative(reveal(email.html_body, email.link_secret, html=True), "text/html")
     if email.has_attachments:  # rare (receipts): only then is the row loaded for its files
         for filename, content, mimetype in email_attachments(db.session.get(OutboundEmail, email.id)):
             message.attach(filename, content, mimetype)

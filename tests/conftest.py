@@ -236,7 +236,7 @@ def tsa(app, local_tsa):
 def accept_one(client, **kwargs):
     """Ask a recipient, then accept through their link as they would; return the answer response."""
     ask(client, **kwargs)
-    return client.post(link_from(latest_email("request").text_body), data={"reponse": "accepter"},
+    return client.post(link_from(latest_email("request").sent_text), data={"reponse": "accepter"},
                        headers={"User-Agent": "Mozilla/5.0 (Android 14)"}, environ_base={"REMOTE_ADDR": "203.0.113.7"})
 
 

@@ -23,7 +23,7 @@ def _consent(email: str) -> Consent:
 
 def _withdraw_path(email: OutboundEmail) -> str:
     """The withdrawal link of a receipt email."""
-    return re.search(r"http://consent\.test(/retrait/[A-Za-z0-9_\-]+)", email.text_body).group(1)
+    return re.search(r"http://consent\.test(/retrait/[A-Za-z0-9_\-]+)", email.sent_text).group(1)
 
 
 def test_every_kind_through_every_path_chains_and_reads_alike(app, logged_in, client, sender_user, frozen_now,
@@ -34,7 +34,7 @@ def test_every_kind_through_every_path_chains_and_reads_alike(app, logged_in, cl
     logged_in.post(_withdraw_path(latest_email("receipt")), data={"message": "Je préfère le papier."})
     # Opened then refused; reminded by the sender and automatically; bounced by the mail server.
     ask(logged_in, email="jean@example.fr", name="Jean")
-    jean_link = link_from(latest_email("request").text_body)
+    jean_link = link_from(latest_email("request").sent_text)
     client.get(jean_link)
     client.post(jean_link, data={"reponse": "refuser"})
     logged_in.post("/gestionnaire/demander", data={"email": "lea@example.fr", "name": "Léa", "kind": "particulier",
@@ -53,7 +53,7 @@ def test_every_kind_through_every_path_chains_and_reads_alike(app, logged_in, cl
     # Share link: the owner confirms, which writes its own «requested» and the acceptance.
     link = create_link(sender_user, "Newsletter", lre=True, avis=False)
     client.post(f"/l/{link.slug}", data={"email": "ines@example.fr", "name": "Inès", "kind": "particulier"})
-    confirm = re.search(r"http://consent\.test(/l/c/[A-Za-z0-9_\-]+)", latest_email("link_confirmation").text_body)
+    confirm = re.search(r"http://consent\.test(/l/c/[A-Za-z0-9_\-]+)", latest_email("link_confirmation").sent_text)
     client.post(confirm.group(1), data={"reponse": "accepter"})
     run_jobs()
 

@@ -49,7 +49,7 @@ def test_headers_no_store_hsts_and_permissions(prod):
     download = client.get(f"/gestionnaire/contacts/{consent.id}/preuve/recu.json")
     assert download.status_code == 200 and download.headers["Cache-Control"] == "no-store"
     anonymous = prod.test_client()
-    assert anonymous.get(link_from(latest_email("request").text_body)).headers["Cache-Control"] == "no-store"
+    assert anonymous.get(link_from(latest_email("request").sent_text)).headers["Cache-Control"] == "no-store"
     assert anonymous.get("/cles-publiques.json").headers["Cache-Control"].startswith("public")
 
 
@@ -88,7 +88,7 @@ def test_a_withdrawal_message_with_a_nul_byte_is_recorded(app, logged_in, run_jo
 
     accept_one(logged_in)
     run_jobs()
-    path = re.search(r"http://consent\.test(/retrait/[\w\-]+)", latest_email("receipt").text_body).group(1)
+    path = re.search(r"http://consent\.test(/retrait/[\w\-]+)", latest_email("receipt").sent_text).group(1)
     app.test_client().post(path, data={"message": "Plus de LRE\x00 merci"})
     assert ConsentEvent.query.filter_by(kind="withdrawal_requested").one().data["message"] == "Plus de LRE merci"
 
@@ -105,7 +105,7 @@ def test_the_client_behind_one_trusted_proxy_is_the_one_recorded(app_config, log
     with proxied.app_context():
         ask(logged_in)
         client = proxied.test_client()
-        client.get(link_from(latest_email("request").text_body),
+        client.get(link_from(latest_email("request").sent_text),
                    headers={"X-Forwarded-For": "198.51.100.23", "X-Forwarded-Proto": "https"},
                    environ_base={"REMOTE_ADDR": "10.0.0.2"})
     assert ConsentEvent.query.filter_by(kind="opened").one().ip == "198.51.100.23"
@@ -113,7 +113,7 @@ def test_the_client_behind_one_trusted_proxy_is_the_one_recorded(app_config, log
 
 def test_without_a_trusted_proxy_a_forwarded_header_is_ignored(logged_in, client):
     ask(logged_in)
-    client.get(link_from(latest_email("request").text_body), headers={"X-Forwarded-For": "198.51.100.23"},
+    client.get(link_from(latest_email("request").sent_text), headers={"X-Forwarded-For": "198.51.100.23"},
                environ_base={"REMOTE_ADDR": "203.0.113.5"})
     assert ConsentEvent.query.filter_by(kind="opened").one().ip == "203.0.113.5"
 
@@ -169,7 +169,7 @@ def test_recipients_answer_while_redis_is_down(app_config, logged_in):
     down = create_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
                        "REDIS_URL": "redis://127.0.0.1:1/0"})
     ask(logged_in)
-    path = link_from(latest_email("request").text_body)
+    path = link_from(latest_email("request").sent_text)
     with down.app_context():
         client = down.test_client()
         assert client.get(path).status_code == 200
@@ -177,3 +177,16 @@ def test_recipients_answer_while_redis_is_down(app_config, logged_in):
         assert answered.status_code == 200 and "Vous avez accepté." in answered.get_data(as_text=True)
         assert client.get("/connexion").status_code == 200
     assert Consent.query.one().status == "accepted"
+
+
+def test_no_readable_link_is_stored_and_the_sent_email_has_it(app, logged_in, run_jobs, mail_outbox):
+    from consents.models import OutboundEmail
+    from consents.sealed import MARKER
+
+    accept_one(logged_in)
+    run_jobs()
+    for email in OutboundEmail.query.filter(OutboundEmail.kind.in_(["request", "receipt"])):
+        stored = email.text_body + email.html_body + (email.link_secret or "")
+        assert "/c/" not in stored and "/retrait/" not in stored and MARKER in email.text_body
+    sent = " ".join(m.body for m in mail_outbox)
+    assert "http://consent.test/c/" in sent and "http://consent.test/retrait/" in sent

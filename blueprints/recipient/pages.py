@@ -8,7 +8,8 @@ from flask import render_template
 from flask_babel import get_locale
 
 from consents import clock
-from consents.models import ConsentRequest, LinkConfirmation, Sender
+from consents.models import ConsentRequest, Sender
+from consents.link_models import LinkConfirmation
 from consents.texts import ConsentText, consent_text
 
 

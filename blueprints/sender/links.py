@@ -12,7 +12,7 @@ from blueprints import wants_partial
 from blueprints.sender.charts import HEIGHT, PAD, WIDTH, daily_bars
 from blueprints.sender.forms import LinkForm
 from consents.links import public_url
-from consents.models import ShareLink
+from consents.link_models import ShareLink
 from consents.rules import RuleError
 from blueprints.sender.routes import bp, own
 from consents.sharelinks import create_link, link_numbers, link_series, set_active

@@ -11,7 +11,8 @@ from consents import clock
 from consents.events import first_event_after, history
 from consents.exports import export_lines
 from consents.lifecycle import remind, request_consents
-from consents.models import KINDS, AskBatch, ShareLink
+from consents.models import KINDS, AskBatch
+from consents.link_models import ShareLink
 from consents.outbox import batch_progress
 from consents.queries import FILTERS, list_consents, sender_consent, status_counts
 from consents.receipts import consent_proof, proof_file

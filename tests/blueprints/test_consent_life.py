@@ -16,7 +16,7 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def _withdraw(client, run_jobs, message="Je préfère le papier."):
     """The recipient asks to withdraw from their receipt email's link."""
     run_jobs()
-    path = re.search(r"http://consent\.test(/retrait/[\w\-]+)", latest_email("receipt").text_body).group(1)
+    path = re.search(r"http://consent\.test(/retrait/[\w\-]+)", latest_email("receipt").sent_text).group(1)
     return client.post(path, data={"message": message})
 
 
@@ -30,7 +30,7 @@ def test_withdrawal_request_lands_and_one_button_records_it(app, logged_in, run_
     assert "marie.dupont@example.fr" in listed
     run_jobs()
     notice = latest_email("withdrawal_requested")
-    assert f"/gestionnaire/contacts/{consent.id}" in notice.text_body
+    assert f"/gestionnaire/contacts/{consent.id}" in notice.sent_text
     page = logged_in.get(f"/gestionnaire/contacts/{consent.id}").get_data(as_text=True)
     assert "Je préfère le papier." in page and "Enregistrer la révocation" in page
     form = logged_in.get(f"/gestionnaire/contacts/{consent.id}/revoquer").get_data(as_text=True)
@@ -66,7 +66,7 @@ def test_a_revoked_proof_says_so_everywhere(app, logged_in, client, frozen_now):
 
 def test_asking_again_after_a_refusal_warns_first(logged_in, client):
     ask(logged_in)
-    client.post(link_from(latest_email("request").text_body), data={"reponse": "refuser"})
+    client.post(link_from(latest_email("request").sent_text), data={"reponse": "refuser"})
     warned = ask(logged_in)
     body = warned.get_data(as_text=True)
     assert "a refusé le" in body and "Redemander quand même" in body and 'name="again"' in body
@@ -79,7 +79,7 @@ def test_asking_again_after_a_refusal_warns_first(logged_in, client):
 
 def test_ask_many_holds_refusals_back_and_offers_to_ask_them(logged_in, client):
     ask(logged_in, email="non@example.fr", name="Non")
-    client.post(link_from(latest_email("request").text_body), data={"reponse": "refuser"})
+    client.post(link_from(latest_email("request").sent_text), data={"reponse": "refuser"})
     result = logged_in.post("/gestionnaire/demander-plusieurs", data={
         "recipients": "non@example.fr;Non;particulier\noui@example.fr;Oui;particulier", "scope": "lre", "delay": "10"})
     body = result.get_data(as_text=True)

@@ -25,7 +25,7 @@ def test_every_post_route_without_token_answers_400(csrf_app, app):
     plain = app.test_client()
     login(plain)
     ask(plain)
-    token_path = link_from(latest_email().text_body)
+    token_path = link_from(latest_email().sent_text)
 
     client = csrf_app.test_client()
     page = client.get("/connexion").get_data(as_text=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import accept_one, ask
-from consents.models import AskBatch, Consent, ShareLink
+from consents.models import AskBatch, Consent
+from consents.link_models import ShareLink
 from consents.sharelinks import create_link
 
 HX = {"HX-Request": "true"}

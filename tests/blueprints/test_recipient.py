@@ -5,7 +5,7 @@ from consents.models import ACCEPTED, REFUSED, Consent, ConsentEvent
 
 def _link(logged_in, **kwargs):
     ask(logged_in, **kwargs)
-    return link_from(latest_email().text_body)
+    return link_from(latest_email().sent_text)
 
 
 def test_page_explains_who_asks_what_and_until_when(logged_in, client):

@@ -8,9 +8,8 @@ import pytest
 from app import create_app
 from conftest import ask, latest_email, login, make_sender, without_csrf
 from consents.db import db
-from consents.models import (
-    ACCEPTED, REFUSED, Consent, ConsentEvent, ConsentRequest, Contact, LinkConfirmation, OutboundEmail, ShareLink,
-)
+from consents.models import ACCEPTED, REFUSED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail
+from consents.link_models import LinkConfirmation, ShareLink
 
 
 def _create(client, label="Newsletter mars", scope="lre"):
@@ -24,8 +23,8 @@ def _landing(client, link, email="paul.martin@example.fr", name="Paul Martin", k
 
 
 def _confirmation_path(email_row):
-    match = re.search(r"http://consent\.test(/l/c/[A-Za-z0-9_\-]+)", email_row.text_body)
-    assert match, email_row.text_body
+    match = re.search(r"http://consent\.test(/l/c/[A-Za-z0-9_\-]+)", email_row.sent_text)
+    assert match, email_row.sent_text
     return match.group(1)
 
 
@@ -93,7 +92,7 @@ def test_already_accepted_is_told_by_email_not_by_the_page(logged_in, client):
     unknown = _landing(client, link, email="unknown@example.fr").get_data(as_text=True)
     assert without_csrf(known) == without_csrf(unknown)
     assert latest_email("link_already").to == "known@example.fr"
-    assert "déjà enregistré" in latest_email("link_already").text_body
+    assert "déjà enregistré" in latest_email("link_already").sent_text
     assert LinkConfirmation.query.filter_by(email="known@example.fr").count() == 1
 
 

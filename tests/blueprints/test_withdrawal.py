@@ -34,7 +34,7 @@ def test_recipient_gets_the_receipt_with_its_pdf(app, logged_in, run_jobs, mail_
 def test_withdrawal_request_is_recorded_and_reaches_the_sender(app, logged_in, client, run_jobs, mail_outbox):
     accept_one(logged_in)
     run_jobs()
-    path = _withdrawal_path(OutboundEmail.query.filter_by(kind="receipt").one().text_body)
+    path = _withdrawal_path(OutboundEmail.query.filter_by(kind="receipt").one().sent_text)
     logged_in.post("/deconnexion")
     page = client.get(path).get_data(as_text=True)
     assert "Retirer votre consentement donné à Cabinet Martin Gestion" in page

@@ -30,7 +30,7 @@ def _accepted_consent(sender_email: str) -> str:
     answer_request(request, accept=True, text=consent_text(user.sender.legal_name, "marie.dupont@example.fr", True,
                                                            False), ip="203.0.113.9", user_agent="test")
     receipt = OutboundEmail.query.filter_by(kind="receipt").one()
-    return re.search(r"https?://[^/\s]+(/retrait/[\w\-]+)", receipt.text_body).group(1)
+    return re.search(r"https?://[^/\s]+(/retrait/[\w\-]+)", receipt.sent_text).group(1)
 
 
 def test_withdrawal_then_revocation_then_manual_add_in_browser(live_server, app, tmp_path):

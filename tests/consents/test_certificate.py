@@ -6,7 +6,7 @@ from pypdf import PdfReader
 from conftest import accept_one, make_sender
 from consents.certificate import render_certificate
 from consents.evidence_models import Proof
-from consents.models import LinkConfirmation
+from consents.link_models import LinkConfirmation
 from consents.sharelinks import answer_confirmation, create_link, submit_landing
 from consents.texts import consent_text
 

@@ -82,8 +82,8 @@ def test_one_digest_per_sender_and_day(sender_user, frozen_now):
     digests = {e.to: e for e in OutboundEmail.query.filter_by(kind="digest")}
     mine = digests["gerant@martin-gestion.fr"]
     assert "2 demandes de consentement expirées" in mine.subject
-    assert "a@example.fr" in mine.text_body and "b@example.fr" in mine.text_body
-    assert "x@example.fr" not in mine.text_body
+    assert "a@example.fr" in mine.sent_text and "b@example.fr" in mine.sent_text
+    assert "x@example.fr" not in mine.sent_text
     assert "1 demande de consentement expirée" in digests["syndic@dupuis.example.fr"].subject
     assert queue_expiry_digests(day).email_ids == []
     assert OutboundEmail.query.filter_by(kind="digest").count() == 2
@@ -102,7 +102,7 @@ def test_one_automatic_reminder_a_few_days_before_the_deadline(sender_user, froz
     [email_id] = send_due_reminders().email_ids
     reminder = db.session.get(OutboundEmail, email_id)
     assert reminder.kind == "reminder" and reminder.to == "a@example.fr" and "Rappel" in reminder.subject
-    token = reminder.text_body.split("/c/")[1].split()[0]
+    token = reminder.sent_text.split("/c/")[1].split()[0]
     assert find_request(token) is not None
     assert ConsentEvent.query.filter_by(kind="reminded").one().data == {"automatic": True}
     frozen_now.advance(days=1)

@@ -19,7 +19,7 @@ def test_request_email_is_french_and_has_the_link_in_both_bodies(sender_user):
     email = queue_request_email(request, sender_user.sender, LINK)
     assert email.to == "marie@example.fr" and email.kind == "request" and email.request_id == request.id
     assert email.subject == "Cabinet Martin Gestion vous demande votre accord pour des recommandés électroniques"
-    for body in (email.text_body, email.html_body):
+    for body in (email.sent_text, email.sent_html):
         assert LINK in body and "Cabinet Martin Gestion" in body and "Marie Curie" in body
         assert "lettres recommandées électroniques (LRE) et avis électroniques" in body
         assert "article L100" in body
@@ -31,5 +31,5 @@ def test_a_reminder_has_its_own_subject_and_says_it_is_a_reminder(sender_user):
     reminder = queue_request_email(request, sender_user.sender, LINK + "-again", reminder=True)
     assert reminder.kind == "reminder" and reminder.subject != first.subject
     assert reminder.subject.startswith("Rappel : Cabinet Martin Gestion attend votre réponse")
-    assert "Pour rappel" in reminder.text_body and "Pour rappel" not in first.text_body
-    assert LINK + "-again" in reminder.text_body and LINK + "-again" in reminder.html_body
+    assert "Pour rappel" in reminder.sent_text and "Pour rappel" not in first.sent_text
+    assert LINK + "-again" in reminder.sent_text and LINK + "-again" in reminder.sent_html

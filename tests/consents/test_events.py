@@ -82,7 +82,7 @@ def test_concurrent_writers_never_fork_a_chain(app, logged_in):
     """Acceptances and other events written at once on the same consents queue on the row lock."""
     for n in range(4):
         ask(logged_in, email=f"r{n}@example.fr", name=f"R{n}")
-    links = [link_from(e.text_body) for e in
+    links = [link_from(e.sent_text) for e in
              __import__("consents.models", fromlist=["OutboundEmail"]).OutboundEmail.query.order_by("id")]
     consent_ids = [c.id for c in Consent.query.order_by(Consent.id)]
     errors = []

@@ -75,7 +75,7 @@ def test_record_never_turns_a_refusal_or_withdrawal_into_consent(logged_in, send
     accept_one(logged_in, email="deja@example.fr")
     ask(logged_in, email="attente@example.fr")
     ask(logged_in, email="non@example.fr")
-    client.post(link_from(latest_email("request").text_body), data={"reponse": "refuser"})
+    client.post(link_from(latest_email("request").sent_text), data={"reponse": "refuser"})
     imported = _upload(sender_user, "email;nom;type\n"
                                     "deja@example.fr;Déjà;particulier\nattente@example.fr;Att;particulier\n"
                                     "non@example.fr;Non;particulier\nnouveau@example.fr;Nouveau;particulier\n"

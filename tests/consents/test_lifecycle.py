@@ -20,7 +20,7 @@ SARL = Recipient("contact@sarl.example.fr", "SARL Dupont", "professionnel")
 
 def _token_of(email: OutboundEmail) -> str:
     """The raw token in an outbox email's link."""
-    return email.text_body.split("/c/")[1].split()[0]
+    return email.sent_text.split("/c/")[1].split()[0]
 
 
 def _ask(user, *recipients, delay=10, lre=True, avis=False):

@@ -59,7 +59,7 @@ def test_a_refusal_gives_way_only_to_a_later_consent_and_a_confirmation(logged_i
     from conftest import latest_email, link_from
 
     ask(logged_in, email=MARIE.email)
-    client.post(link_from(latest_email("request").text_body), data={"reponse": "refuser"})
+    client.post(link_from(latest_email("request").sent_text), data={"reponse": "refuser"})
     frozen_now.advance(days=5)
     with pytest.raises(RuleError, match="après"):
         _declare(sender_user, frozen_now, days_ago=10)  # obtained before the refusal

@@ -23,7 +23,7 @@ def test_receipt_email_has_the_withdrawal_link_and_the_verification_link(logged_
     email = OutboundEmail.query.filter_by(kind="receipt").one()
     assert email.to == "marie.dupont@example.fr" and email.dedup_key == f"receipt-{proof.uuid}"
     assert email.subject == "Votre reçu : consentement donné à Cabinet Martin Gestion"
-    for body in (email.text_body, email.html_body):
+    for body in (email.sent_text, email.sent_html):
         assert re.search(r"http://consent\.test/retrait/[A-Za-z0-9_\-]{20,}", body)
         assert f"http://consent.test/verifier/recu/{proof.uuid}" in body
 
@@ -54,5 +54,5 @@ def test_withdrawal_notice_reaches_every_user_of_the_sender_only(logged_in, send
     for email in emails:
         assert email.id is not None and email.kind == "withdrawal_requested"
         assert email.subject == "Marie Dupont demande le retrait de son consentement"
-        assert "Je préfère le papier." in email.text_body
-        assert f"http://consent.test/gestionnaire/contacts/{proof.consent_id}" in email.text_body
+        assert "Je préfère le papier." in email.sent_text
+        assert f"http://consent.test/gestionnaire/contacts/{proof.consent_id}" in email.sent_text

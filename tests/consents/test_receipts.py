@@ -73,7 +73,7 @@ def test_same_input_gives_the_same_bytes(logged_in):
 
 def test_refusal_makes_no_proof(logged_in):
     ask(logged_in)
-    logged_in.post(link_from(latest_email("request").text_body), data={"reponse": "refuser"})
+    logged_in.post(link_from(latest_email("request").sent_text), data={"reponse": "refuser"})
     assert Proof.query.count() == 0
 
 
@@ -86,7 +86,7 @@ def test_failing_signature_leaves_the_consent_pending(logged_in, monkeypatch):
     monkeypatch.setattr(proofs, "sign", broken)
     ask(logged_in)
     with pytest.raises(RuntimeError):
-        logged_in.post(link_from(latest_email("request").text_body), data={"reponse": "accepter"})
+        logged_in.post(link_from(latest_email("request").sent_text), data={"reponse": "accepter"})
     db.session.rollback()
     consent = Consent.query.one()
     assert consent.status == PENDING and Proof.query.count() == 0

@@ -5,7 +5,8 @@ import pytest
 
 from conftest import accept_one, latest_email
 from consents.evidence_models import Proof
-from consents.models import ACCEPTED, Consent, ConsentRequest, Contact, LinkConfirmation, OutboundEmail
+from consents.models import ACCEPTED, Consent, ConsentRequest, Contact, OutboundEmail
+from consents.link_models import LinkConfirmation
 from consents.rules import RuleError
 from consents.sharelinks import (
     ConfirmationExpired, answer_confirmation, count_visit, create_link, find_confirmation, link_numbers, link_series,
@@ -22,7 +23,7 @@ def _submit(link, email="paul@example.fr"):
 
 def _confirmation_token(email_row):
     """The token of the confirmation link emailed to the address owner."""
-    return re.search(r"http://consent\.test/l/c/([A-Za-z0-9_\-]+)", email_row.text_body).group(1)
+    return re.search(r"http://consent\.test/l/c/([A-Za-z0-9_\-]+)", email_row.sent_text).group(1)
 
 
 def _accept(confirmation, email="paul@example.fr"):
@@ -63,7 +64,7 @@ def test_an_address_already_accepted_is_told_by_email_and_gets_no_confirmation(l
     outcome = _submit(link, email=" Paul@Example.fr ")
     already = latest_email("link_already")
     assert outcome.email_ids == [already.id] and not outcome.changed
-    assert already.to == "paul@example.fr" and "déjà enregistré" in already.text_body
+    assert already.to == "paul@example.fr" and "déjà enregistré" in already.sent_text
     assert LinkConfirmation.query.count() == 0 and OutboundEmail.query.filter_by(kind="link_confirmation").count() == 0
 
 

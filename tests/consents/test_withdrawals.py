@@ -74,13 +74,13 @@ def test_the_confirmation_speaks_the_language_of_the_answer(logged_in, sender_us
 
     ask(logged_in)
     client.get("/langue/en")
-    client.post(link_from(latest_email("request").text_body), data={"reponse": "accepter"})
+    client.post(link_from(latest_email("request").sent_text), data={"reponse": "accepter"})
     proof = Proof.query.one()
     assert answer_language(proof) == "en" and json.loads(proof.receipt)["language"] == "en"
     outcome = revoke_consent(Consent.query.one(), user=sender_user, requested_on=frozen_now.now.date(),
                              source="email")
     email = db.session.get(OutboundEmail, outcome.email_ids[0])
-    assert "withdrawn" in email.subject.lower() or "withdraw" in email.text_body.lower()
+    assert "withdrawn" in email.subject.lower() or "withdraw" in email.sent_text.lower()
     assert answer_language(None) == "fr"
 
 
