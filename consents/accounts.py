@@ -1,13 +1,20 @@
 """Sender accounts: sign-up and password checks."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from consents import clock
 from consents.db import db
-from consents.models import Sender, User
+from consents.emails import compose
+from consents.links import public_url
+from consents.models import AccountToken, Sender, User
+from consents.outcome import Outcome
 from consents.rules import MIN_PASSWORD_LENGTH, RuleError, check_siren, normalise_email
 
 # Compared against when the email is unknown, so a login takes as long whether or not the account exists.
@@ -80,3 +87,49 @@ def change_password(user: User, current: str, new: str) -> None:
     check_password(new, user.email, user.sender.legal_name)
     user.password_hash = generate_password_hash(new)
     end_sessions(user)
+
+
+RESET_VALIDITY = timedelta(hours=1)
+
+
+def _token_hash(token: str) -> str:
+    """The SHA-256 under which an account link's token is kept."""
+    return hashlib.sha256((token or "").encode("utf-8")).hexdigest()
+
+
+def request_password_reset(email: str) -> Outcome:
+    """Email the account a single-use link valid one hour; an unknown address gets nothing, and nobody is told."""
+    outcome = Outcome()
+    try:
+        user = User.query.filter_by(email=normalise_email(email)).first()
+    except RuleError:
+        return outcome
+    if user is None:
+        return outcome
+    token, at = secrets.token_urlsafe(24), clock.now()
+    db.session.add(AccountToken(user_id=user.id, purpose="reset", token_hash=_token_hash(token), created_at=at,
+                                expires_at=at + RESET_VALIDITY))
+    outcome.wrote(compose("password_reset", "password_reset", to=user.email, sender=user.sender,
+                          subject=_l("Choisir un nouveau mot de passe"),
+                          secret=("link", public_url("auth.reset_password_page", token=token))))
+    db.session.commit()
+    return outcome
+
+
+def valid_reset(token: str) -> AccountToken | None:
+    """The password reset a link opens, while it is unused and less than an hour old."""
+    row = AccountToken.query.filter_by(token_hash=_token_hash(token), purpose="reset").first()
+    return row if row is not None and row.used_at is None and row.expires_at > clock.now() else None
+
+
+def reset_password(token: str, new: str) -> User:
+    """Set a new password through a reset link, once; every session of the account ends."""
+    row = valid_reset(token)
+    if row is None:
+        raise RuleError(_l("Ce lien n'est plus valable : demandez-en un nouveau."))
+    user = row.user
+    check_password(new, user.email, user.sender.legal_name)
+    user.password_hash = generate_password_hash(new)
+    row.used_at = clock.now()
+    end_sessions(user)
+    return user

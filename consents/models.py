@@ -44,6 +44,20 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.session_version}"
 
 
+class AccountToken(db.Model):
+    """A single-use link sent to an account's address (a password reset), kept only as its SHA-256."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False, index=True)
+    purpose = db.Column(db.String(20), nullable=False)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
+    expires_at = db.Column(db.DateTime, nullable=False)
+    used_at = db.Column(db.DateTime)
+
+    user = db.relationship(User)
+
+
 class AskBatch(db.Model):
     """One submission of the ask form, for one or many recipients: its emails' progress is shown."""
 

@@ -34,3 +34,16 @@ class ChangePasswordForm(FlaskForm):
     current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(_l("Indiquez votre mot de passe actuel."))])
     new = PasswordField(_l("Nouveau mot de passe (au moins 12 caractères)"), validators=[
         DataRequired(_l("Choisissez un nouveau mot de passe.")), rule(check_password)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    """Ask for a password reset link."""
+
+    email = EmailField(_l("Adresse email du compte"), validators=[DataRequired(_l("Indiquez votre adresse email."))])
+
+
+class ResetPasswordForm(FlaskForm):
+    """Choose a new password through a reset link."""
+
+    new = PasswordField(_l("Nouveau mot de passe (au moins 12 caractères)"), validators=[
+        DataRequired(_l("Choisissez un nouveau mot de passe.")), rule(check_password)])

@@ -5,8 +5,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from blueprints.auth.forms import ChangePasswordForm, LoginForm, SignUpForm
-from consents.accounts import authenticate, change_password, end_sessions, sign_up
+from blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm
+from consents.accounts import (
+    authenticate, change_password, end_sessions, request_password_reset, reset_password, sign_up, valid_reset,
+)
+from jobs.dispatch import dispatch
 from consents.rules import RuleError
 from extensions import LANGUAGES, limiter
 
@@ -93,6 +96,42 @@ def change_password_page():
             flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
             return redirect(url_for("sender.manager"))
     return render_template("auth/change_password.html", form=form), 200 if not form.errors else 422
+
+
+def _reset_key() -> str:
+    """Rate-limit key: the address a reset is asked for, so nobody floods one mailbox."""
+    return "reset:" + " ".join(request.form.get("email", "").split()).lower()[:254]
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+@limiter.limit("3 per hour", methods=["POST"], key_func=_reset_key)
+def forgot_password():
+    """Ask for a reset link; the page says the same thing whether the address has an account or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        dispatch(request_password_reset(form.email.data))
+        return render_template("auth/forgot_password.html", form=form, sent=True)
+    return render_template("auth/forgot_password.html", form=form, sent=False), 200 if not form.errors else 422
+
+
+@bp.route("/mot-de-passe-oublie/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password_page(token: str):
+    """Choose a new password through the emailed link (single use, one hour)."""
+    if valid_reset(token) is None:
+        return render_template("auth/reset_password.html", form=None), 410
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(token, form.new.data)
+        except RuleError as exc:
+            form.new.errors.append(str(exc.message))
+        else:
+            session.clear()
+            flash(_("Mot de passe changé : connectez-vous avec le nouveau."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/langue/<code>")
