@@ -21,8 +21,11 @@ from consents.rules import MIN_PASSWORD_LENGTH, RuleError, check_siren, normalis
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def sign_up(legal_name: str, siren: str, email: str, password: str) -> User:
-    """Create a sender organisation and its owner account in one transaction."""
+def sign_up(legal_name: str, siren: str, email: str, password: str, *, confirmed: bool = True) -> User:
+    """Create a sender organisation and its owner account in one transaction (the CLI's and the tests' way).
+
+    The public sign-up goes through `register`, which leaves the address to be confirmed.
+    """
     legal_name = " ".join((legal_name or "").split())
     if not legal_name:
         raise RuleError(_l("La raison sociale est obligatoire : c'est le nom que verront vos destinataires."))
@@ -36,7 +39,7 @@ def sign_up(legal_name: str, siren: str, email: str, password: str) -> User:
     at = clock.now()
     sender = Sender(legal_name=legal_name, siren=siren_value, created_at=at)
     user = User(sender=sender, email=email_value, password_hash=generate_password_hash(password),
-                role="owner", created_at=at)
+                role="owner", created_at=at, email_confirmed_at=at if confirmed else None)
     db.session.add_all([sender, user])
     db.session.commit()
     return user
@@ -53,6 +56,7 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
     return user if check_password_hash(user.password_hash, password or "") else None
+
 
 
 def check_password(password: str, *known: str) -> None:
@@ -90,6 +94,47 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 RESET_VALIDITY = timedelta(hours=1)
+CONFIRM_VALIDITY = timedelta(days=7)
+
+
+def register(legal_name: str, siren: str, email: str, password: str) -> Outcome:
+    """The public sign-up: a new account waits for its address to be confirmed by the emailed link.
+
+    An address that already has an account is never told to the visitor: its owner gets an email instead
+    (with a fresh confirmation link if the account was never confirmed).
+    """
+    existing = User.query.filter_by(email=normalise_email(email)).first()
+    outcome = Outcome()
+    if existing is not None and existing.email_confirmed_at is None:
+        outcome.wrote(_confirmation_email(existing))
+    elif existing is not None:
+        outcome.wrote(compose("account_exists", "account_exists", to=existing.email, sender=existing.sender,
+                              subject=_l("Vous avez déjà un compte Consentement LRE"),
+                              login_url=public_url("auth.login"), reset_url=public_url("auth.forgot_password")))
+    else:
+        outcome.wrote(_confirmation_email(sign_up(legal_name, siren, email, password, confirmed=False)))
+    db.session.commit()
+    return outcome
+
+
+def _confirmation_email(user: User):
+    """A single-use link, valid seven days, that confirms the account's address."""
+    token, at = secrets.token_urlsafe(24), clock.now()
+    db.session.add(AccountToken(user_id=user.id, purpose="confirm", token_hash=_token_hash(token), created_at=at,
+                                expires_at=at + CONFIRM_VALIDITY))
+    return compose("confirm_email", "confirm_email", to=user.email, sender=user.sender,
+                   subject=_l("Confirmez votre adresse pour Consentement LRE"),
+                   secret=("link", public_url("auth.confirm_email_page", token=token)))
+
+
+def confirm_email(token: str) -> User | None:
+    """Confirm an account's address through its link, once; None when the link is unknown, used or too old."""
+    row = AccountToken.query.filter_by(token_hash=_token_hash(token), purpose="confirm").first()
+    if row is None or row.used_at is not None or row.expires_at <= clock.now():
+        return None
+    row.used_at = row.user.email_confirmed_at = clock.now()
+    db.session.commit()
+    return row.user
 
 
 def _token_hash(token: str) -> str:

@@ -36,6 +36,7 @@ class User(UserMixin, db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
     # Part of the id a session cookie carries: bumped at logout and password change, it voids every older cookie.
     session_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    email_confirmed_at = db.Column(db.DateTime)  # none until the owner of the address follows the emailed link
 
     sender = db.relationship(Sender)
 

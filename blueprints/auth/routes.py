@@ -7,7 +7,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm
 from consents.accounts import (
-    authenticate, change_password, end_sessions, request_password_reset, reset_password, sign_up, valid_reset,
+    authenticate, change_password, confirm_email, end_sessions, register, request_password_reset, reset_password,
+    valid_reset,
 )
 from jobs.dispatch import dispatch
 from consents.rules import RuleError
@@ -26,21 +27,29 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/inscription", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def signup():
-    """Create a sender account."""
+    """Create a sender account; it opens once its address is confirmed by the emailed link."""
     if current_user.is_authenticated:
         return redirect(url_for("sender.manager"))
     form = SignUpForm()
     if form.validate_on_submit():
         try:
-            user = sign_up(form.legal_name.data, form.siren.data, form.email.data, form.password.data)
+            dispatch(register(form.legal_name.data, form.siren.data, form.email.data, form.password.data))
         except RuleError as exc:
             form.email.errors.append(str(exc.message))
         else:
-            session.clear()
-            login_user(user)
-            flash(_("Bienvenue ! Votre compte est créé."), "success")
-            return redirect(url_for("sender.manager"))
-    return render_template("auth/signup.html", form=form), 200 if not form.errors else 422
+            # The same page whether the address had an account or not: only its mailbox learns which.
+            return render_template("auth/signup.html", form=form, sent=True)
+    return render_template("auth/signup.html", form=form, sent=False), 200 if not form.errors else 422
+
+
+@bp.route("/inscription/confirmer/<token>")
+@limiter.limit("20 per minute")
+def confirm_email_page(token: str):
+    """Confirm the account's address from the emailed link, then sign in."""
+    if confirm_email(token) is None:
+        return render_template("auth/confirm_failed.html"), 410
+    flash(_("Adresse confirmée : connectez-vous pour commencer."), "success")
+    return redirect(url_for("auth.login"))
 
 
 def _account_key() -> str:
@@ -58,14 +67,18 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and user.email_confirmed_at is None:
+            form.email.errors.append(_("Confirmez d'abord votre adresse avec le lien reçu par email (pour en recevoir "
+                                       "un nouveau, refaites l'inscription avec la même adresse)."))
+        elif user is not None:
             lang = session.get("lang")
             session.clear()
             if lang:
                 session["lang"] = lang
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(_("Adresse email ou mot de passe incorrect."))
+        else:
+            form.password.errors.append(_("Adresse email ou mot de passe incorrect."))
     return render_template("auth/login.html", form=form), 200 if not form.errors else 422
 
 

@@ -13,12 +13,28 @@ def _signup(client, **overrides):
     return client.post("/inscription", data=data)
 
 
-def test_signup_creates_sender_and_logs_in(client):
+def _confirmation_path() -> str:
+    """The confirmation link of the latest sign-up email, as it leaves."""
+    import re
+
+    from conftest import latest_email
+
+    return re.search(r"http://consent\.test(/inscription/confirmer/[\w\-]+)", latest_email("confirm_email").sent_text).group(1)
+
+
+def test_signup_confirms_the_address_before_the_account_opens(client):
     response = _signup(client)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/gestionnaire")
+    assert response.status_code == 200 and "Vérifiez votre boîte mail" in response.get_data(as_text=True)
     user = User.query.one()
     assert user.sender.legal_name == "SCI Les Tilleuls" and user.sender.siren == "732829320"
     assert user.password_hash != PASSWORD and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+    assert user.email_confirmed_at is None and client.get("/gestionnaire").status_code == 302
+    early = login(client, email="gestion@tilleuls.example.fr")
+    assert early.status_code == 422 and "Confirmez d&#39;abord votre adresse" in early.get_data(as_text=True)
+    path = _confirmation_path()
+    assert client.get(path).status_code == 302
+    assert client.get(path).status_code == 410  # once
+    assert login(client, email="gestion@tilleuls.example.fr").status_code == 302
     assert client.get("/gestionnaire").status_code == 200
 
 
@@ -36,12 +52,16 @@ def test_signup_rejects_bad_input_with_a_french_message(client, field, value, me
     assert Sender.query.count() == 0
 
 
-def test_signup_refuses_a_taken_email(client):
-    _signup(client)
-    client.post("/deconnexion")
-    response = _signup(client, legal_name="Autre")
-    assert response.status_code == 422 and "existe déjà" in response.get_data(as_text=True)
-    assert Sender.query.count() == 1
+def test_signup_never_says_an_address_has_an_account(client, sender_user):
+    from conftest import latest_email
+
+    response = _signup(client, legal_name="Autre", email="gerant@martin-gestion.fr")
+    fresh = _signup(client, legal_name="Neuf", email="neuf@example.fr")
+    assert response.status_code == fresh.status_code == 200
+    assert "Vérifiez votre boîte mail" in response.get_data(as_text=True)
+    assert Sender.query.count() == 2  # the existing one and «Neuf»: nothing created for the taken address
+    notice = latest_email("account_exists")
+    assert notice.to == "gerant@martin-gestion.fr" and "/mot-de-passe-oublie" in notice.sent_text
 
 
 def test_login_wrong_password_and_logout(client, sender_user):
