@@ -52,14 +52,15 @@ def confirm_email_page(token: str):
     return redirect(url_for("auth.login"))
 
 
-def _account_key() -> str:
-    """Rate-limit key: the account an attempt names, so guessing one password from many addresses is slow too."""
-    return "login-account:" + " ".join(request.form.get("email", "").split()).lower()[:254]
+def _typed_address() -> str:
+    """Rate-limit key: the address a form names (each route counts apart), so spreading guesses or resets over
+    many IP addresses does not get past the limit."""
+    return "address:" + " ".join(request.form.get("email", "").split()).lower()[:254]
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_account_key)
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_typed_address)
 def login():
     """Log a sender user in."""
     if current_user.is_authenticated:
@@ -111,14 +112,9 @@ def change_password_page():
     return render_template("auth/change_password.html", form=form), 200 if not form.errors else 422
 
 
-def _reset_key() -> str:
-    """Rate-limit key: the address a reset is asked for, so nobody floods one mailbox."""
-    return "reset:" + " ".join(request.form.get("email", "").split()).lower()[:254]
-
-
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @limiter.limit("5 per minute", methods=["POST"])
-@limiter.limit("3 per hour", methods=["POST"], key_func=_reset_key)
+@limiter.limit("3 per hour", methods=["POST"], key_func=_typed_address)
 def forgot_password():
     """Ask for a reset link; the page says the same thing whether the address has an account or not."""
     form = ForgotPasswordForm()
