@@ -133,7 +133,9 @@ def verify_bundle(bundle: Bundle) -> Verdict:
             at, timestamp = verify_token(bundle.tsr, body), "valid"
         except TimestampError:
             timestamp = "invalid"
-    stored = Proof.query.filter_by(uuid=receipt["consentReceiptID"][:36]).first()
+    receipt_id = receipt["consentReceiptID"][:36]
+    # No stored id holds a NUL byte, and PostgreSQL refuses to compare text with one.
+    stored = Proof.query.filter_by(uuid=receipt_id).first() if "\x00" not in receipt_id else None
     in_history = stored is not None and stored.receipt_sha256 == digest
     return Verdict(receipt=receipt, receipt_sha256=digest, signature=signature, timestamp=timestamp,
                    timestamp_at=at, in_history=in_history, key_id=kid)

@@ -164,6 +164,14 @@ def test_login_is_throttled_per_account_with_retry_after(app_config, sender_user
     assert "Trop de demandes" in answers[10].get_data(as_text=True)
 
 
+
+def test_a_nul_byte_inside_an_uploaded_receipt_is_answered(client):
+    receipt = b'{"consentReceiptID": "abc\\u0000def", "version": "KI-CR-v1.1.0"}'
+    response = client.post("/verifier", content_type="multipart/form-data",
+                           data={"fichier": (io.BytesIO(receipt), "recu.json")})
+    assert response.status_code == 200 and "<h1>" in response.get_data(as_text=True)
+
+
 # Last in the module: the limiter is one object per process, and it remembers for a while that its storage died.
 def test_recipients_answer_while_redis_is_down(app_config, logged_in):
     down = create_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
