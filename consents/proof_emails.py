@@ -16,10 +16,10 @@ def certificate_filename(proof: Proof) -> str:
     return f"certificat-consentement-{proof.uuid}.pdf"
 
 
-def queue_receipt_email(proof: Proof, sender: Sender, withdrawal_token: str) -> OutboundEmail:
-    """Add the recipient's copy (certificate attached, withdrawal link) to the current transaction."""
+def queue_receipt_email(proof: Proof, sender: Sender, withdrawal_token: str, language: str = "fr") -> OutboundEmail:
+    """Add the recipient's copy (certificate attached, withdrawal link), in the language they answered in."""
     contact = proof.consent.contact
-    email = compose("receipt", "consent_receipt", to=contact.email, sender=sender,
+    email = compose("receipt", "consent_receipt", to=contact.email, sender=sender, language=language,
                     subject=_l("Votre reçu : consentement donné à %(sender)s", sender=sender.legal_name),
                     dedup_key=f"receipt-{proof.uuid}",  # one receipt email per proof, however often this runs
                     contact=contact, proof=proof,

@@ -132,7 +132,7 @@ def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None) -
     proof = Proof(**fields)
     db.session.add(proof)
     db.session.flush()  # the receipt email attaches the proof by its id
-    return [proof, queue_receipt_email(proof, sender, token)]
+    return [proof, queue_receipt_email(proof, sender, token, language=(event["data"] or {}).get("language") or "fr")]
 
 
 def consent_proof(consent: Consent) -> Proof | None:

@@ -181,7 +181,7 @@ def test_recipients_answer_while_redis_is_down(app_config, logged_in):
     with down.app_context():
         client = down.test_client()
         assert client.get(path).status_code == 200
-        answered = client.post(path, data={"reponse": "accepter"})
+        answered = client.post(path, data={"reponse": "accepter"}, follow_redirects=True)
         assert answered.status_code == 200 and "Vous avez accepté." in answered.get_data(as_text=True)
         assert client.get("/connexion").status_code == 200
     assert Consent.query.one().status == "accepted"

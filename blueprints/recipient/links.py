@@ -1,7 +1,7 @@
 """Share-link pages: the public landing form and the address owner's confirmation answer."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, redirect, render_template, request, url_for
 
 from blueprints import client_ip, user_agent
 from blueprints.recipient.forms import LandingForm, answer_choice
@@ -74,4 +74,4 @@ def submit_confirmation(token: str):
                                      user_agent=user_agent()))
     except ConfirmationExpired:
         return render_answer(page, status=410)
-    return render_answer(confirmation_page(confirmation))
+    return redirect(url_for("recipient.confirm_link", token=token), 303)  # a reload shows the answer, resends nothing

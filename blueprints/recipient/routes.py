@@ -1,5 +1,5 @@
 """Views of the recipient blueprint: the answer page of an email request, and the withdrawal request."""
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from blueprints import client_ip, user_agent
 from blueprints.recipient.forms import answer_choice
@@ -37,7 +37,8 @@ def submit_answer(token: str):
         dispatch(answer_request(req, accept=accept, text=page.text, ip=client_ip(), user_agent=user_agent()))
     except RequestExpired:
         return render_answer(page, status=410)
-    return render_answer(request_page(req))
+    # Back to the page by a GET: a reload then shows the recorded answer instead of sending the form again.
+    return redirect(url_for("recipient.answer", token=token), 303)
 
 
 @bp.route("/retrait/<token>", methods=["GET", "POST"])

@@ -26,8 +26,9 @@ def test_page_explains_who_asks_what_and_until_when(logged_in, client):
 def test_accept_records_ip_agent_and_text_shown(logged_in, client):
     path = _link(logged_in)
     response = client.post(path, data={"reponse": "accepter"}, headers={"User-Agent": "Mozilla/5.0 (Android)"},
-                           environ_base={"REMOTE_ADDR": "203.0.113.50"})
+                           environ_base={"REMOTE_ADDR": "203.0.113.50"}, follow_redirects=True)
     assert response.status_code == 200 and "Vous avez accepté" in response.get_data(as_text=True)
+    assert response.history[0].status_code == 303
     event = ConsentEvent.query.filter_by(kind="accepted").one()
     assert event.ip == "203.0.113.50" and event.user_agent == "Mozilla/5.0 (Android)"
     assert len(event.data["text_sha256"]) == 64 and event.data["language"] == "fr"
@@ -37,7 +38,7 @@ def test_accept_records_ip_agent_and_text_shown(logged_in, client):
 def test_second_answer_shows_the_first(logged_in, client):
     path = _link(logged_in)
     client.post(path, data={"reponse": "refuser"})
-    again = client.post(path, data={"reponse": "accepter"})
+    again = client.post(path, data={"reponse": "accepter"}, follow_redirects=True)
     assert "Vous avez refusé" in again.get_data(as_text=True)
     assert Consent.query.one().status == REFUSED
     assert "Vous avez refusé" in client.get(path).get_data(as_text=True)
@@ -96,3 +97,14 @@ def test_recipient_page_is_rate_limited(app_config, logged_in):
         codes = [visitor.get(path).status_code for _ in range(65)]
         db.session.remove()
     assert codes[0] == 200 and codes[-1] == 429
+
+
+def test_the_receipt_email_speaks_the_language_of_the_answer(logged_in, client):
+    from conftest import latest_email
+
+    path = _link(logged_in)
+    client.get("/langue/en")
+    client.post(path, data={"reponse": "accepter"})
+    receipt = latest_email("receipt")
+    assert receipt.subject.startswith("Your receipt") or "receipt" in receipt.subject.lower()
+    assert "Bonjour" not in receipt.sent_text

@@ -14,7 +14,7 @@ from consents.rules import Recipient
 def test_ask_one_shows_outcome_and_queues_email(logged_in):
     response = ask(logged_in)
     body = response.get_data(as_text=True)
-    assert response.status_code == 200 and "1 demande envoyée" in body and "marie.dupont@example.fr" in body
+    assert response.status_code == 200 and "1 demande enregistrée" in body and "marie.dupont@example.fr" in body
     assert OutboundEmail.query.count() == 1
 
 
@@ -53,7 +53,7 @@ def test_ask_many_processes_good_lines_and_reports_bad_ones(logged_in):
     response = logged_in.post("/gestionnaire/demander-plusieurs", data={"recipients": text, "scope": "both", "delay": "20"})
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "2 demandes envoyées" in body and "2 lignes ignorées" in body
+    assert "2 demandes enregistrées" in body and "2 lignes ignorées" in body
     assert "Ligne 2" in body and "Ligne 4" in body
     assert {c.contact.email for c in Consent.query} == {"a@example.fr", "b@example.fr"}
     assert all(c.scope_lre and c.scope_avis for c in Consent.query)

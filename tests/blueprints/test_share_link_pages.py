@@ -54,7 +54,8 @@ def test_landing_then_confirmation_then_accept(logged_in, client, run_jobs, mail
     path = _confirmation_path(latest_email("link_confirmation"))
     shown = client.get(path).get_data(as_text=True)
     assert "Cabinet Martin Gestion" in shown and "paul.martin@example.fr" in shown and "Je refuse" in shown
-    accepted = client.post(path, data={"reponse": "accepter"}, environ_base={"REMOTE_ADDR": "198.51.100.4"})
+    accepted = client.post(path, data={"reponse": "accepter"}, environ_base={"REMOTE_ADDR": "198.51.100.4"},
+                           follow_redirects=True)
     assert "Vous avez accepté" in accepted.get_data(as_text=True)
     consent = Consent.query.one()
     assert consent.status == ACCEPTED and consent.channel == "lien"
@@ -64,7 +65,7 @@ def test_landing_then_confirmation_then_accept(logged_in, client, run_jobs, mail
     assert kinds[:2] == ["requested", "accepted"]
     accepted_event = ConsentEvent.query.filter_by(kind="accepted").one()
     assert accepted_event.ip == "198.51.100.4" and len(accepted_event.data["text_sha256"]) == 64
-    again = client.post(path, data={"reponse": "refuser"})
+    again = client.post(path, data={"reponse": "refuser"}, follow_redirects=True)
     assert "Vous avez accepté" in again.get_data(as_text=True) and Consent.query.one().status == ACCEPTED
     run_jobs()
     receipts = [m for m in mail_outbox if m.to == ["paul.martin@example.fr"] and "reçu" in m.subject.lower()]

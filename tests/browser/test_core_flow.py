@@ -182,7 +182,7 @@ def test_sign_up_ask_answer_in_browser(live_server):
                 pages.check(sender, "ask-form")
                 sender.get_by_role("button", name="Envoyer la demande").click()
                 expect(sender.get_by_role("heading", level=1)).to_have_text("Résultat de votre demande")
-                expect(sender.locator(".notice-success")).to_contain_text("1 demande envoyée.")
+                expect(sender.locator(".notice-success")).to_contain_text("1 demande enregistrée")
                 expect(sender.locator(".notice-success")).to_contain_text(RECIPIENT_EMAIL)
                 pages.check(sender, "ask-result")
 
@@ -211,6 +211,9 @@ def test_sign_up_ask_answer_in_browser(live_server):
                 expect(recipient.locator(".facts")).to_contain_text(RECIPIENT_EMAIL)
                 expect(recipient.locator(".consent-text")).to_contain_text(LEGAL_NAME)
                 expect(recipient.get_by_role("link", name="Gestionnaire")).to_have_count(0)
+                for name in ("J'accepte", "Je refuse"):  # who asks and both answers, without scrolling
+                    box = recipient.get_by_role("button", name=name).bounding_box()
+                    assert box["y"] + box["height"] <= VIEWPORT["height"], (name, box)
                 pages.check(recipient, "recipient-request")
                 recipient.get_by_role("button", name="J'accepte").click()
                 expect(recipient.get_by_role("status")).to_contain_text("Vous avez accepté.")

@@ -23,7 +23,7 @@ def _bundle(proof):
 
 def test_acceptance_creates_a_complete_signed_receipt(logged_in):
     response = accept_one(logged_in, scope="both", delay="12")
-    assert response.status_code == 200
+    assert response.status_code == 303
     proof = Proof.query.one()
     event = ConsentEvent.query.filter_by(kind="accepted").one()
     request = ConsentRequest.query.one()

@@ -80,7 +80,7 @@ def test_dispatch_enqueues_with_retries(logged_in):
 def test_redis_unreachable_does_not_lose_the_request(logged_in, app):
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
     response = ask(logged_in)
-    assert response.status_code == 200 and "1 demande envoyée" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "1 demande enregistrée" in response.get_data(as_text=True)
     row = latest_email()
     assert row is not None and row.sent_at is None
 

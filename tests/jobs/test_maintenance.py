@@ -56,7 +56,7 @@ def test_redis_down_at_request_time_then_the_sweeper_delivers_once(logged_in, ap
                                                                     mail_outbox, frozen_now):
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
     response = ask(logged_in)
-    assert response.status_code == 200 and "1 demande envoyée" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "1 demande enregistrée" in response.get_data(as_text=True)
     email_id = latest_email().id
     app.config["REDIS_URL"] = redis_url
     assert sweep_outbox() == 0  # too recent: its own job may still come
