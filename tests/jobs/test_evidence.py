@@ -39,3 +39,12 @@ def test_checkpoint_timestamps_every_head_and_catches_a_rewrite(app, tsa, logged
     result = app.test_cli_runner().invoke(args=["evidence", "verify"])
     assert result.exit_code == 1
     assert "l'état horodaté au point de contrôle n'existe plus" in result.output
+
+
+def test_the_checkpoint_can_be_run_by_hand(app, tsa, logged_in):
+    from conftest import accept_one
+
+    accept_one(logged_in)
+    result = app.test_cli_runner().invoke(args=["jobs", "run", "checkpoint"])
+    assert result.exit_code == 0 and "timestamped" in result.output
+    assert Checkpoint.query.one().tsr is not None
