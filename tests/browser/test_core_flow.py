@@ -115,6 +115,21 @@ def _watch(page, problems: list[str], who: str) -> None:
             if r.status >= 400 else None)
 
 
+def french_phones(browser, problems: list[str], *who: str) -> list:
+    """One page per person at 360×740, each in a browser context of its own (its own cookies), watched for errors.
+
+    French browsers: the interface language follows Accept-Language.
+    """
+    pages = []
+    for name in who:
+        context = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        _watch(page, problems, name)
+        pages.append(page)
+    return pages
+
+
 def assert_clean_run(server_errors: list[str], problems: list[str], pages: Pages) -> None:
     """No exception in the app, no browser error or failed response, no horizontal scrolling at 360 px."""
     assert not server_errors, f"the app raised: {server_errors}"
@@ -134,15 +149,7 @@ def test_sign_up_ask_answer_in_browser(live_server):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            # French browsers: the interface language follows Accept-Language.
-            sender_ctx = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
-            recipient_ctx = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
-            for ctx in (sender_ctx, recipient_ctx):
-                ctx.set_default_timeout(TIMEOUT_MS)
-            sender = sender_ctx.new_page()
-            recipient = recipient_ctx.new_page()
-            _watch(sender, problems, "sender")
-            _watch(recipient, problems, "recipient")
+            sender, recipient = french_phones(browser, problems, "sender", "recipient")
             current = sender
             try:
                 # 1. Sign up.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from test_core_flow import (  # noqa: F401  (live_server is a fixture)
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT, Pages, _chromium_or_skip, _watch, assert_clean_run,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Pages, _chromium_or_skip, assert_clean_run, french_phones,
     live_server,
 )
 
@@ -48,11 +48,7 @@ def test_withdrawal_then_revocation_then_manual_add_in_browser(live_server, app,
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            sender_ctx = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
-            recipient_ctx = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
-            sender, recipient = sender_ctx.new_page(), recipient_ctx.new_page()
-            _watch(sender, problems, "sender")
-            _watch(recipient, problems, "recipient")
+            sender, recipient = french_phones(browser, problems, "sender", "recipient")
             current = recipient
             try:
                 # 1. The recipient follows the receipt email's link and asks to withdraw.

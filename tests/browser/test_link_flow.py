@@ -3,7 +3,7 @@ accepts, and the sender sees the consent under that link."""
 from __future__ import annotations
 
 from test_core_flow import (  # noqa: F401  (live_server is a fixture)
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT, Pages, _chromium_or_skip, _watch, assert_clean_run,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, Pages, _chromium_or_skip, assert_clean_run, french_phones,
     live_server,
 )
 
@@ -27,11 +27,7 @@ def test_share_link_double_opt_in_in_browser(live_server, app):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            sender_ctx = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
-            visitor_ctx = browser.new_context(viewport=VIEWPORT, locale="fr-FR", timezone_id="Europe/Paris")
-            sender, visitor = sender_ctx.new_page(), visitor_ctx.new_page()
-            _watch(sender, problems, "sender")
-            _watch(visitor, problems, "visitor")
+            sender, visitor = french_phones(browser, problems, "sender", "visitor")
             current = visitor
             try:
                 # 1. The visitor opens the link from a newsletter and fills the form.
