@@ -18,8 +18,8 @@ from consents import clock
 from consents.db import db
 from consents.evidence_models import EvidenceFile, ImportFile
 from consents.lifecycle import request_consents
-from consents.manual import Declaration, add_manual_consents
-from consents.models import Sender, User
+from consents.manual import SKIP_REASONS, Declaration, add_manual_consents
+from consents.models import ACCEPTED, PENDING, Sender, User
 from consents.outcome import Outcome
 from consents.rules import LineError, Recipient, RuleError, check_kind, check_name, normalise_email
 from consents.storage import evidence_store
@@ -196,8 +196,8 @@ def _ask(sender: Sender, user: User, recipients: list[Recipient], options: dict)
     """Ask a chunk for consent, as «Demander à plusieurs» does; who is not asked, and why."""
     outcome = request_consents(sender, user, recipients, options["delay"], lre=options["lre"], avis=options["avis"],
                                reminders=options.get("reminders", True))
-    skipped = {r.email: str(_l("déjà accepté")) for r in outcome.already_accepted}
-    skipped |= {r.email: str(_l("demande en attente : pas de doublon")) for r in outcome.already_pending}
+    skipped = {r.email: str(SKIP_REASONS[ACCEPTED]) for r in outcome.already_accepted}
+    skipped |= {r.email: str(SKIP_REASONS[PENDING]) for r in outcome.already_pending}
     skipped |= {r.recipient.email: str(_l("a refusé ou retiré son consentement : à redemander un par un"))
                 for r in outcome.needs_confirmation}
     return outcome, skipped

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 
 from consents import clock
@@ -169,12 +169,6 @@ def find_request(token: str) -> ConsentRequest | None:
         .options(joinedload(ConsentRequest.consent), joinedload(ConsentRequest.sender))
         .filter(RequestToken.token_hash == hash_token(token or "")).first()
     )
-
-
-def request_token_hashes(request: ConsentRequest) -> list[str]:
-    """Hashes of every token that opens this request (a reminder adds one)."""
-    return list(db.session.execute(select(RequestToken.token_hash).where(RequestToken.request_id == request.id))
-                .scalars())
 
 
 def open_request(request: ConsentRequest, *, ip: str | None, user_agent: str | None) -> Outcome:

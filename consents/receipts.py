@@ -18,7 +18,7 @@ from consents.db import db
 from consents.events import event_time, history
 from consents.keys import load_key, published_keys, register_key
 from consents.links import public_url
-from consents.models import ACCEPTED, Consent, ConsentEvent, ConsentRequest, Contact, OutboundEmail, Sender, User, utc_iso
+from consents.models import Consent, ConsentRequest, Contact, OutboundEmail, Sender, User, utc_iso
 from consents.evidence_models import EvidenceFile, Proof
 from consents.proof_emails import queue_receipt_email
 from consents.rules import Recipient
@@ -138,12 +138,6 @@ def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None) -
 def consent_proof(consent: Consent) -> Proof | None:
     """The proof of the consent's latest acceptance, or None when it was never accepted."""
     return Proof.query.filter_by(consent_id=consent.id).order_by(Proof.id.desc()).first()
-
-
-def proof_for_request(request: ConsentRequest) -> Proof | None:
-    """The proof created when this request was accepted, if it was."""
-    return (Proof.query.join(ConsentEvent, Proof.event_id == ConsentEvent.id)
-            .filter(ConsentEvent.request_id == request.id, ConsentEvent.kind == ACCEPTED).first())
 
 
 def proof_by_withdrawal_token(token: str) -> Proof | None:
