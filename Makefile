@@ -28,10 +28,10 @@ translations: $(VENV)/.installed
 
 ## Extract strings into translations/messages.pot and merge them into the fr and en catalogues.
 extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -F translations/babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o translations/messages.pot $(SOURCES)
+	$(BIN)/pybabel extract --no-location --sort-output --omit-header -F translations/babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -o translations/messages.pot $(SOURCES)
 
 update-translations: extract
-	$(BIN)/pybabel update -N -i translations/messages.pot -d translations
+	$(BIN)/pybabel update -N --ignore-pot-creation-date -i translations/messages.pot -d translations
 	$(BIN)/python translations/fill_source.py
 
 ## Set up and run the whole application on its embedded default (SQLite, in-process Redis, a worker).
