@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from consents.checkpoints import latest_checkpoint_heads
+from consents.checkpoints import CheckpointReport, verify_checkpoints
 from consents.events import verify_chains
 from consents.verification import MAX_UPLOAD, UploadError, read_upload, verify_bundle
 
@@ -20,15 +20,35 @@ def register(app: Flask) -> None:
 
     @evidence.command("verify")
     def evidence_verify():
-        """Walk every consent's chain and name the first broken link; exit 1 when one is found."""
-        report = verify_chains(latest_checkpoint_heads())
+        """Check every checkpoint against its token, walk every chain, and name what broke; exit 1 when anything did."""
+        checkpoints = verify_checkpoints()
+        for issue in checkpoints.issues:
+            click.echo(f"POINT DE CONTRÔLE ALTÉRÉ : {issue.describe()}")
+        _describe_reference(checkpoints)
+        report = verify_chains(checkpoints.heads)
         if report.breaks:
             first = report.breaks[0]
             click.echo(f"CHAÎNE ROMPUE : consentement {first.consent_id}, {first.describe()}")
             for extra in report.breaks[1:]:
                 click.echo(f"  aussi : consentement {extra.consent_id}, {extra.describe()}")
+        if report.breaks or checkpoints.issues:
             raise SystemExit(1)
         click.echo(f"Historique intact : {report.consents} consentements, {report.events} événements vérifiés.")
+
+    def _describe_reference(checkpoints: CheckpointReport) -> None:
+        """Say which checkpoint the chains are checked against, and how far it can be trusted."""
+        reference = checkpoints.reference
+        if reference is None:
+            click.echo(f"Aucun point de contrôle horodaté valide ({checkpoints.checked} enregistrés) : "
+                       "seules les chaînes elles-mêmes sont vérifiées.")
+            return
+        click.echo(f"Points de contrôle : {checkpoints.checked}, dont {checkpoints.timestamped} horodatés ; "
+                   f"référence : n° {reference.id} du {reference.timestamped_at:%Y-%m-%dT%H:%M:%SZ}.")
+        if not checkpoints.signatures_checked:
+            click.echo("  signature des jetons non vérifiée : TSA_CA_FILE n'est pas configuré.")
+        if checkpoints.stale():
+            click.echo("  ATTENTION : le dernier point de contrôle valide a plus de deux jours ; "
+                       "des points de contrôle plus récents ont pu être supprimés.")
 
     @proofs.command("verify")
     @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -44,9 +44,8 @@ class Checkpoint(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
     heads = db.Column(db.Text, nullable=False)  # canonical JSON {consent_id: head_hash}
     heads_sha256 = db.Column(db.String(64), nullable=False)
-    tsr = db.Column(db.LargeBinary)
+    tsr = db.Column(db.LargeBinary)  # added once (the database refuses any other change)
     timestamped_at = db.Column(db.DateTime)
-    timestamp_error = db.Column(db.String(500))
 
 
 class EvidenceFile(db.Model):

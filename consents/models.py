@@ -233,6 +233,9 @@ class OutboundEmail(db.Model):
         db.Index("ix_outbound_email_unsent", "id",
                  postgresql_where=db.text("sent_at IS NULL AND failed_at IS NULL"),
                  sqlite_where=db.text("sent_at IS NULL AND failed_at IS NULL")),
+        db.Index("ix_outbound_email_handed_off", "id",
+                 postgresql_where=db.text("sent_at IS NOT NULL AND claimed_at IS NOT NULL"),
+                 sqlite_where=db.text("sent_at IS NOT NULL AND claimed_at IS NOT NULL")),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -247,7 +250,7 @@ class OutboundEmail(db.Model):
     sent_at = db.Column(db.DateTime)
     attempts = db.Column(db.Integer, nullable=False, default=0)
     last_error = db.Column(db.String(500))
-    claimed_at = db.Column(db.DateTime)  # a worker is sending it: others keep off
+    claimed_at = db.Column(db.DateTime)  # a worker is sending it; still set after sent_at: its history is due
     failed_at = db.Column(db.DateTime)  # refused for good (SMTP 5xx): never retried
     batch_id = db.Column(db.Integer, db.ForeignKey("ask_batch.id"), index=True)
     dedup_key = db.Column(db.String(120), unique=True)  # one email per key, e.g. a sender's daily digest

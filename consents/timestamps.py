@@ -77,6 +77,15 @@ def request_token(data: bytes) -> tuple[bytes, datetime]:
     return tsr, _utc_naive(response.tst_info.gen_time)
 
 
+def read_token(tsr: bytes) -> tuple[bytes, datetime]:
+    """The digest a token covers and its time, read without checking who signed it; raise TimestampError."""
+    try:
+        info = decode_timestamp_response(tsr).tst_info
+    except ValueError as exc:
+        raise TimestampError(f"not a timestamp response: {exc}") from exc
+    return info.message_imprint.message, _utc_naive(info.gen_time)
+
+
 def verify_token(tsr: bytes, data: bytes) -> datetime:
     """Check that `tsr` is a token by a trusted authority over `data`; return its time or raise TimestampError."""
     roots = tsa_roots()
