@@ -1,16 +1,19 @@
 """The outbox's delivery state: who may send a row, what a success or a refusal records."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Row, bindparam, literal_column, or_, select, update
 
 from consents import clock
 from consents.db import db, skip_disk_wait
-from consents.events import record_event
+from consents.events import lock_head, record_event
 from consents.models import Consent, ConsentRequest, EmailAttachment, OutboundEmail
 
-CLAIM_TIMEOUT = timedelta(minutes=10)
+# From claim to hand-off a worker needs at most two SMTP timeouts (30 s each) and its database work, about 90 s
+# (jobs.queue.SECONDS_PER_EMAIL): a claim twice that old belongs to a worker that died, so its email may go again.
+CLAIM_TIMEOUT = timedelta(minutes=3)
 SWEEP_GRACE = timedelta(minutes=1)
 
 
@@ -32,7 +35,17 @@ _CLAIM = (
                select(EmailAttachment.id).where(EmailAttachment.email_id == _this_email)
                .exists().label("has_attachments"))
 )
-_SENT = update(_outbox).where(_outbox.c.id == bindparam("email_id")).values(sent_at=bindparam("at"), claimed_at=None)
+# The hand-off touches the email's own row and nothing else: no lock of any other row can hold it up.
+_HANDED_OFF = (update(_outbox).where(_outbox.c.id == bindparam("email_id"), _outbox.c.sent_at.is_(None))
+               .values(sent_at=bindparam("at")))
+# Whoever clears the claim of a handed-off email writes its history: its worker, or the sweeper after a crash.
+_HISTORY_TAKEN = (update(_outbox).where(_outbox.c.id == bindparam("email_id"), _outbox.c.sent_at.is_not(None),
+                                        _outbox.c.claimed_at.is_not(None))
+                  .values(claimed_at=None).returning(_outbox.c.id))
+_HANDED_OFF_ROW = (select(_outbox.c.id, _outbox.c.kind, _outbox.c.to, _outbox.c.created_at, _outbox.c.request_id,
+                          _outbox.c.sent_at, ConsentRequest.consent_id)
+                   .outerjoin(ConsentRequest, ConsentRequest.id == _outbox.c.request_id)
+                   .where(_outbox.c.id == bindparam("email_id")))
 _REQUEST_SENT = (update(ConsentRequest.__table__)
                  .where(ConsentRequest.__table__.c.id == bindparam("request_id"),
                         ConsentRequest.__table__.c.sent_at.is_(None))
@@ -48,22 +61,41 @@ def claim(email_id: int) -> Row | None:
     return email
 
 
-def mark_sent(email: Row, message_id: str) -> None:
-    """Record that a claimed email left, and the 'sent' event of its request, in one transaction."""
-    at = clock.now()
-    db.session.execute(_SENT, {"email_id": email.id, "at": at})
-    if email.request_id is not None:
-        db.session.execute(_REQUEST_SENT, {"request_id": email.request_id, "at": at})
-        record_event(email.consent_id, "sent", request_id=email.request_id,
-                     data={"email_kind": email.kind, "message_id": message_id, "to": email.to})
-    db.session.commit()
+def record_hand_off(email_id: int) -> None:
+    """Record at once, in a transaction of its own on the email's row only, that SMTP took it: never sent again.
 
-
-def mark_sent_only(email_id: int) -> None:
-    """Record that an email left, and nothing else: the fallback when the full record failed after sending."""
+    The claim stays until `record_sent` writes the history: a handed-off row still claimed has its history due.
+    """
     db.session.rollback()
-    db.session.execute(_SENT, {"email_id": email_id, "at": clock.now()})
+    db.session.execute(_HANDED_OFF, {"email_id": email_id, "at": clock.now()})
     db.session.commit()
+
+
+def record_sent(email_id: int, message_id: Callable[[Row], str]) -> bool:
+    """Write a handed-off email's history once (its request's send time, a 'sent' event); False when done already."""
+    email = db.session.execute(_HANDED_OFF_ROW, {"email_id": email_id}).first()
+    if email is None or email.sent_at is None:
+        return False
+    if email.consent_id is not None:
+        lock_head(email.consent_id)  # every writer takes the consent's row before the email's: no deadlock
+    if db.session.execute(_HISTORY_TAKEN, {"email_id": email_id}).first() is None:
+        db.session.rollback()  # another writer took it: the history is written once
+        return False
+    if email.request_id is not None:
+        db.session.execute(_REQUEST_SENT, {"request_id": email.request_id, "at": email.sent_at})
+        record_event(email.consent_id, "sent", request_id=email.request_id,
+                     data={"email_kind": email.kind, "message_id": message_id(email), "to": email.to})
+    db.session.commit()
+    return True
+
+
+def history_due(at: datetime | None = None, limit: int = 5000) -> list[int]:
+    """Emails handed to SMTP whose worker did not write the history (it died, or the database failed it)."""
+    at = at or clock.now()
+    return list(db.session.execute(
+        select(_outbox.c.id).where(_outbox.c.sent_at.is_not(None), _outbox.c.claimed_at.is_not(None),
+                                   _outbox.c.sent_at < at - CLAIM_TIMEOUT)
+        .order_by(_outbox.c.id).limit(limit)).scalars())
 
 
 def mark_retry(email: Row, error: str) -> None:

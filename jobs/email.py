@@ -4,18 +4,21 @@ from __future__ import annotations
 import logging
 import smtplib
 from collections import Counter
+from datetime import timezone
 
 from flask import current_app
 from flask_mailman import EmailMultiAlternatives
+from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import Row
 
+from consents import clock
 from consents.db import db
 from consents.models import OutboundEmail
-from consents.outbox import claim, mark_refused, mark_retry, mark_sent, mark_sent_only
+from consents.outbox import claim, mark_refused, mark_retry, record_hand_off, record_sent
 from consents.proof_emails import email_attachments
 from consents.sealed import reveal
-from jobs.queue import retry_email
+from jobs.queue import SECONDS_PER_EMAIL, retry_email
 
 log = logging.getLogger(__name__)
 _connections: dict[tuple, object] = {}
@@ -70,7 +73,10 @@ def send_email(email_id: int) -> str:
 def send_emails(email_ids: list[int]) -> dict[str, int]:
     """RQ job: send several outbox emails, each claimed on its own; one that fails is retried alone."""
     outcomes: Counter = Counter()
+    job = get_current_job()
     for email_id in email_ids:
+        if job is not None:  # the sweeper's sign that this batch's worker is alive (jobs.maintenance._is_live)
+            job.heartbeat(clock.now().replace(tzinfo=timezone.utc), SECONDS_PER_EMAIL)
         try:
             outcomes[deliver(email_id)] += 1
         except JobTimeoutException:
@@ -100,11 +106,12 @@ def deliver(email_id: int) -> str:
             return "refused"
         mark_retry(email, error)
         raise
+    # First, alone: a crash after this line never sends the email again, whatever the history waits for.
+    record_hand_off(email.id)
     try:
-        mark_sent(email, message_id)
+        record_sent(email.id, message_id_for)
     except Exception:
-        # The email has left: a retry must never send it twice, even if its history event is missing.
-        mark_sent_only(email_id)
+        db.session.rollback()  # the claim stays: the sweeper writes the history (sweep_outbox)
         raise
     return "sent"
 

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 
 from rq.job import Job, JobStatus
 
 from consents import clock
 from consents.deadlines import expire_overdue, queue_expiry_digests, send_due_reminders
-from consents.outbox import sweepable
+from consents.outbox import CLAIM_TIMEOUT, history_due, record_sent, sweepable
 from consents.outcome import Outcome
 from extensions import get_redis
 from jobs.dispatch import dispatch
+from jobs.email import message_id_for
 from jobs.queue import chunk_key, email_job_id
 
 log = logging.getLogger(__name__)
@@ -39,15 +41,28 @@ def _has_live_job(email_id: int) -> bool:
 
 
 def _is_live(job_id: str) -> bool:
-    """True when the job still waits, retries later or runs."""
+    """True when the job still waits, retries later, or runs on a worker that showed a sign of life lately."""
     try:
         job = Job.fetch(job_id, connection=get_redis())
     except Exception:  # no such job (expired, never enqueued): the sweeper must enqueue its emails
         return False
-    return job.get_status(refresh=False) in LIVE_STATES
+    status = job.get_status(refresh=False)
+    if status != JobStatus.STARTED:
+        return status in LIVE_STATES
+    # RQ keeps a killed worker's job «started» for the job's whole time limit (30 min for a batch); the send jobs
+    # beat before each email, so one silent for a claim's lifetime died with its worker.
+    beat = job.last_heartbeat
+    return beat is not None and _naive_utc(beat) > clock.now() - CLAIM_TIMEOUT
+
+
+def _naive_utc(at: datetime) -> datetime:
+    """A time from Redis as the naive UTC of consents.clock."""
+    return at.astimezone(timezone.utc).replace(tzinfo=None) if at.tzinfo else at
 
 
 def sweep_outbox() -> int:
-    """Enqueue every unsent email that has no live job (Redis was down, a worker died…)."""
+    """Enqueue every unsent email that has no live job (Redis was down, a worker died…); finish dead workers' history."""
+    for email_id in history_due():
+        record_sent(email_id, message_id_for)
     missing = [email_id for email_id in sweepable() if not _has_live_job(email_id)]
     return len(dispatch(Outcome(email_ids=missing)).email_ids)

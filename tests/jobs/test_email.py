@@ -1,16 +1,18 @@
 """The email job: content, a real RQ worker, a real SMTP server, idempotence."""
 import email
 import socket
+import threading
 import time
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
 
 from conftest import ask, latest_email, link_from
 from consents.db import db
-from consents.models import ConsentEvent, ConsentRequest, OutboundEmail
+from consents.models import Consent, ConsentEvent, ConsentRequest, OutboundEmail
 from jobs.email import send_email
 from jobs.queue import dispatch_emails
 
@@ -136,8 +138,9 @@ def test_dispatch_counts_only_enqueued(logged_in, app):
     assert dispatch_emails([latest_email().id]) == 0
 
 
-def test_a_failure_after_sending_never_sends_twice(logged_in, mail_outbox, monkeypatch):
+def test_a_failure_after_sending_never_sends_twice(logged_in, mail_outbox, monkeypatch, frozen_now):
     import jobs.email
+    from jobs.maintenance import sweep_outbox
 
     ask(logged_in)
     email_id = latest_email().id
@@ -145,10 +148,54 @@ def test_a_failure_after_sending_never_sends_twice(logged_in, mail_outbox, monke
     def broken(*args, **kwargs):
         raise RuntimeError("database hiccup after the SMTP send")
 
-    monkeypatch.setattr(jobs.email, "mark_sent", broken)
-    with pytest.raises(RuntimeError):
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError):
+        patch.setattr(jobs.email, "record_sent", broken)
         send_email(email_id)
-    monkeypatch.undo()
     assert db.session.get(OutboundEmail, email_id).sent_at is not None
+    frozen_now.advance(minutes=30)
     assert send_email(email_id) == "skipped"
+    assert sweep_outbox() == 0  # it enqueues nothing, and writes the history the worker could not
     assert len(mail_outbox) == 1
+    [event] = ConsentEvent.query.filter_by(kind="sent").all()
+    assert event.data["message_id"] == mail_outbox[0].extra_headers["Message-ID"]
+    assert db.session.get(OutboundEmail, email_id).claimed_at is None
+
+
+def test_the_hand_off_is_recorded_while_the_consent_row_is_locked(logged_in, app, mail_outbox, frozen_now):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    ask(logged_in)
+    email_id, consent_id = latest_email().id, Consent.query.one().id
+    db.session.commit()
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"]).connect()
+    held = other.begin()
+    other.execute(text("SELECT id FROM consent WHERE id = :i FOR UPDATE"), {"i": consent_id})  # an answer, say
+    results = []
+
+    def worker():
+        with app.app_context():
+            try:
+                results.append(send_email(email_id))
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        deadline, handed_off = time.time() + 15, None
+        while handed_off is None and time.time() < deadline:
+            time.sleep(0.05)
+            handed_off = other.execute(text("SELECT sent_at FROM outbound_email WHERE id = :i"),
+                                       {"i": email_id}).scalar()
+        # Recorded while the worker still waits for the consent's row to write the history.
+        assert handed_off is not None and thread.is_alive() and len(mail_outbox) == 1
+        # Had the worker died here, the email would never go again: its claim is stale but it is handed off.
+        frozen_now.advance(minutes=30)
+        assert send_email(email_id) == "skipped"
+    finally:
+        held.rollback()
+        thread.join(timeout=15)
+        other.close()
+    assert results == ["sent"] and len(mail_outbox) == 1
+    assert ConsentEvent.query.filter_by(kind="sent").count() == 1
+    assert db.session.get(OutboundEmail, email_id).claimed_at is None
