@@ -66,7 +66,7 @@ def record_hand_off(email_id: int) -> None:
 
     The claim stays until `record_sent` writes the history: a handed-off row still claimed has its history due.
     """
-    db.session.rollback()
+    db.session.rollback()  # a transaction of its own: nothing read while building the message rides along
     db.session.execute(_HANDED_OFF, {"email_id": email_id, "at": clock.now()})
     db.session.commit()
 
