@@ -8,7 +8,7 @@ from sqlalchemy import Row, bindparam, literal_column, or_, select, update
 
 from consents import clock
 from consents.db import db, skip_disk_wait
-from consents.events import lock_head, record_event
+from consents.events import chain_event, lock_head, record_event, write_events
 from consents.models import Consent, ConsentRequest, EmailAttachment, OutboundEmail
 
 # From claim to hand-off a worker needs at most two SMTP timeouts (30 s each) and its database work, about 90 s
@@ -76,15 +76,16 @@ def record_sent(email_id: int, message_id: Callable[[Row], str]) -> bool:
     email = db.session.execute(_HANDED_OFF_ROW, {"email_id": email_id}).first()
     if email is None or email.sent_at is None:
         return False
-    if email.consent_id is not None:
-        lock_head(email.consent_id)  # every writer takes the consent's row before the email's: no deadlock
+    # Every writer takes the consent's row before the email's: two writers queue, neither deadlocks.
+    head = lock_head(email.consent_id) if email.consent_id is not None else None
     if db.session.execute(_HISTORY_TAKEN, {"email_id": email_id}).first() is None:
         db.session.rollback()  # another writer took it: the history is written once
         return False
+    skip_disk_wait()  # lost in a crash, the history is simply due again: the sweeper writes it (history_due)
     if email.request_id is not None:
         db.session.execute(_REQUEST_SENT, {"request_id": email.request_id, "at": email.sent_at})
-        record_event(email.consent_id, "sent", request_id=email.request_id,
-                     data={"email_kind": email.kind, "message_id": message_id(email), "to": email.to})
+        write_events([chain_event(email.consent_id, "sent", prev_hash=head, at=clock.now(), request_id=email.request_id,
+                                  data={"email_kind": email.kind, "message_id": message_id(email), "to": email.to})])
     db.session.commit()
     return True
 
