@@ -114,7 +114,7 @@ def address_confirmed(consent_id: int):
     consent = _consent(consent_id)
     form = ClearBounceForm()
     if not form.validate():
-        flash(" ".join(form.reason.errors), "error")
+        flash(" ".join(map(str, form.reason.errors)), "error")
     else:
         try:
             dispatch(clear_bounce(g.staff, consent, reason=form.reason.data, ip=client_ip()))
