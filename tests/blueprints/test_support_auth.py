@@ -136,3 +136,14 @@ def test_staff_sign_in_clears_a_sender_login_and_a_sender_session_never_sees_sup
     client.post("/deconnexion")
     signed_in_staff(client, frozen_now)
     assert client.get("/gestionnaire").status_code == 302
+
+
+def test_flask_staff_create_prints_a_working_single_use_link(app, client):
+    result = app.test_cli_runner().invoke(args=["staff", "create", "Chef@Consentement-LRE.fr", "--role", "admin"])
+    assert result.exit_code == 0, result.output
+    link = result.output.split("http://consent.test")[1].split()[0]
+    assert client.get(link).status_code == 200 and Staff.query.one().role == "admin"
+    again = app.test_cli_runner().invoke(args=["staff", "create", "chef@consentement-lre.fr", "--role", "admin"])
+    assert again.exit_code != 0 and "déjà" in again.output
+    bad = app.test_cli_runner().invoke(args=["staff", "create", "x@consentement-lre.fr", "--role", "owner"])
+    assert bad.exit_code != 0
