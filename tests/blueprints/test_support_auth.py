@@ -147,3 +147,11 @@ def test_flask_staff_create_prints_a_working_single_use_link(app, client):
     assert again.exit_code != 0 and "déjà" in again.output
     bad = app.test_cli_runner().invoke(args=["staff", "create", "x@consentement-lre.fr", "--role", "owner"])
     assert bad.exit_code != 0
+
+
+def test_the_console_speaks_english_when_the_browser_asks(app, client):
+    page = client.get("/support/connexion", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Support sign-in" in page and "6-digit code from the app (or a recovery code)" in page
+    refused = client.post("/support/connexion", data={"email": "x@consentement-lre.fr", "password": "x", "code": "1"},
+                          headers={"Accept-Language": "en"})
+    assert refused.status_code == 422 and "Wrong address, password or code" in refused.get_data(as_text=True)
