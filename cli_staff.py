@@ -6,7 +6,7 @@ from flask import Flask
 
 from consents.db import db
 from consents.links import public_url
-from consents.rules import RuleError
+from consents.rules import RuleError, normalise_email
 from consents.staff import create_staff, new_setup_token
 from consents.staff_models import ROLES, Staff
 
@@ -32,11 +32,15 @@ def register(app: Flask) -> None:
     @click.argument("email")
     def reset(email: str):
         """Print a new setup link for an account that lost its authenticator (password and codes are set anew)."""
-        member = Staff.query.filter_by(email=email.strip().lower()).first()
+        try:
+            member = Staff.query.filter_by(email=normalise_email(email)).first()
+        except RuleError as exc:
+            raise click.ClickException(str(exc.message)) from None
         if member is None:
             raise click.ClickException("Aucun compte de l'équipe à cette adresse.")
         member.totp_secret = None  # a new authenticator: the old one must stop working
         member.session_version += 1
         token = new_setup_token(member)
         db.session.commit()
-        click.echo(f"Nouveau lien d'activation (usage unique, valable 24 heures) : {public_url('support.setup', token=token)}")
+        link = public_url("support.setup", token=token)
+        click.echo(f"Nouveau lien d'activation (usage unique, valable 24 heures) : {link}")

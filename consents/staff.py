@@ -124,7 +124,8 @@ def use_recovery_code(staff: Staff, code: str) -> bool:
 def authenticate_staff(email: str, password: str, code: str) -> Staff | None:
     """The active account whose password and second factor (TOTP or recovery code) match, or None."""
     try:
-        staff = Staff.query.filter_by(email=normalise_email(email)).first()
+        # Locked until the sign-in commits: two requests with the same code cannot both pass the reuse check.
+        staff = Staff.query.filter_by(email=normalise_email(email)).with_for_update().first()
     except RuleError:
         staff = None
     if staff is None or not staff.password_hash:

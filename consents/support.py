@@ -80,7 +80,8 @@ def clear_bounce(staff: Staff, consent: Consent, *, reason: str, ip: str | None)
     if not reason:
         raise RuleError(_l("Indiquez comment le destinataire a confirmé son adresse."))
     consent.bounced_at = None
-    record_event(consent.id, "bounce_cleared", actor="support", data={"staff_id": staff.id, "reason": reason[:MAX_NOTE]})
+    record_event(consent.id, "bounce_cleared", actor="support",
+                 data={"staff_id": staff.id, "reason": reason[:MAX_NOTE]})
     audit(staff, "clear_bounce", target=consent.contact.email, ip=ip, reason=reason[:MAX_NOTE], consent=consent)
     db.session.commit()
     return Outcome(consent_ids=[consent.id])

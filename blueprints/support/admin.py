@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, current_app, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Response, abort, current_app, flash, g, redirect, render_template, request, stream_with_context, url_for,
+)
 from flask_babel import gettext as _
 
 from blueprints import client_ip
@@ -97,5 +99,6 @@ def audit_export():
     audit_filter = _audit_filter()
     record_access(g.staff, "audit_export", ip=client_ip(), data={"filter": repr(audit_filter)})
     lines = audit_lines(audit_filter, time_zone=current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    filename = f"journal-support-{clock.now():%Y-%m-%d}.csv"
     return Response(stream_with_context(lines), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="journal-support-{clock.now():%Y-%m-%d}.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

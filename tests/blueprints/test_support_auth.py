@@ -155,3 +155,14 @@ def test_the_console_speaks_english_when_the_browser_asks(app, client):
     refused = client.post("/support/connexion", data={"email": "x@consentement-lre.fr", "password": "x", "code": "1"},
                           headers={"Accept-Language": "en"})
     assert refused.status_code == 422 and "Wrong address, password or code" in refused.get_data(as_text=True)
+
+
+def test_flask_staff_reset_voids_the_authenticator_and_gives_a_new_link(app, client, frozen_now):
+    secret, _codes = set_up_staff(client, frozen_now)
+    result = app.test_cli_runner().invoke(args=["staff", "reset", "agent@consentement-lre.fr"])
+    assert result.exit_code == 0, result.output
+    assert staff_login(client, frozen_now, secret=secret).status_code == 422  # the old phone no longer works
+    link = result.output.split("http://consent.test")[1].split()[0]
+    page = client.get(link).get_data(as_text=True)
+    new_secret = page.split('id="totp-secret">')[1].split("<")[0]
+    assert new_secret != secret

@@ -11,7 +11,7 @@ from conftest import PASSWORD, accept_one, ask, make_sender
 from consents.db import db
 from consents.events import verify_chains
 from consents.evidence_models import Proof
-from consents.models import Consent, ConsentEvent, Contact, OutboundEmail, Sender
+from consents.models import Consent, ConsentEvent, OutboundEmail, Sender
 from consents.outbox import claim, mark_refused
 from consents.staff_models import StaffAudit
 from staff_helpers import signed_in_staff
