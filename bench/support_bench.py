@@ -74,8 +74,8 @@ def main() -> int:
             ("name «quintard» (rare)", {"champ": "name", "q": "quintard"}),
             ("name «dupont» (1 in 30 rows)", {"champ": "name", "q": "dupont"}),
             ("sender «expéditeur 1234»", {"champ": "sender", "q": "expéditeur 1234"}),
-            ("SIREN of the 100,000-consent sender", {"champ": "sender", "q": "732829320"}),
-            ("SIREN, page 2,000", {"champ": "sender", "q": "732829320", "page": "2000"}),
+            (f"SIREN of the {args.consents_sender:,}-consent sender", {"champ": "sender", "q": "732829320"}),
+            ("SIREN, last page", {"champ": "sender", "q": "732829320", "page": str(args.consents_sender // 25)}),
         ]
         for label, query in scenarios:
             path = "/support?" + urlencode(query)

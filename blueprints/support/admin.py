@@ -85,8 +85,8 @@ def audit_log():
         page = min(max(1, int(request.args.get("page", "1"))), 10**6)
     except ValueError:
         page = 1
-    results = audit_page(audit_filter, page)
     record_access(g.staff, "audit_read", ip=client_ip(), data={"filter": repr(audit_filter)})
+    results = audit_page(audit_filter, page)
     return render_template("support/audit.html", results=results, audit_filter=audit_filter, actions=AUDIT_ACTIONS,
                        members=Staff.query.order_by(Staff.email).all(),
                            query={k: v for k, v in request.args.items() if k != "page"})

@@ -30,10 +30,11 @@ def search():
     """Search consents across every sender; the results swap in live as the staff member types."""
     field_name = request.args.get("champ", "email")
     args = {"field": field_name if field_name in FIELDS else "email", "q": request.args.get("q", "")[:254].strip()}
-    results = search_consents(args["field"], args["q"], _page_arg()) if args["q"] else None
+    page = _page_arg()
     if args["q"]:
-        record_access(g.staff, "search", target=args["q"], ip=client_ip(),
-                      data={"field": args["field"], "page": results.page, "results": results.total})
+        # Written before the search: its commit would otherwise expire the rows the page is about to show.
+        record_access(g.staff, "search", target=args["q"], ip=client_ip(), data={"field": args["field"], "page": page})
+    results = search_consents(args["field"], args["q"], page) if args["q"] else None
     return render_page("support/search.html", results=results, args=args, field_choices=FIELD_CHOICES)
 
 
@@ -133,7 +134,7 @@ def sender_view(sender_id: int):
         abort(404)
     status = request.args.get("statut", "")
     args = {"status": status if status in FILTERS else "", "q": request.args.get("q", "")[:100].strip()}
-    page = list_consents(sender.id, status=args["status"] or None, q=args["q"], page=_page_arg())
     record_access(g.staff, "view_sender", target=sender.legal_name, ip=client_ip(), sender_id=sender.id,
-                  data={"status": args["status"], "q": args["q"], "page": page.page})
+                  data={"status": args["status"], "q": args["q"], "page": _page_arg()})
+    page = list_consents(sender.id, status=args["status"] or None, q=args["q"], page=_page_arg())
     return render_template("support/sender.html", sender=sender, page=page, args=args)

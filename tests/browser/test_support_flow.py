@@ -81,6 +81,11 @@ def test_support_revokes_one_address_at_two_senders_in_browser(live_server, app)
                 expect(staff.locator("#results")).to_contain_text("2 consentements")
                 expect(staff.locator("#results tbody tr")).to_have_count(2)
                 pages.check(staff, "search")
+                # The same results as a table on a desk's screen.
+                staff.set_viewport_size({"width": 1280, "height": 800})
+                expect(staff.get_by_role("columnheader", name="Expéditeur")).to_be_visible()
+                staff.screenshot(path=str(ARTIFACTS / "support-flow-search-1280.png"), full_page=True)
+                staff.set_viewport_size({"width": 360, "height": 740})
                 staff.locator("#results tbody tr").first.get_by_role("link", name=RECIPIENT).click()
 
                 # 4. The recipient's consents at both senders; both revoked with a reason and the request's reference.
