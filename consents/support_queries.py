@@ -5,20 +5,21 @@ import csv
 import io
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select
 
 from consents.db import db
 from consents.exports import _local, neutralise
 from consents.models import Consent, Contact, Sender
-from consents.queries import PER_PAGE
+from consents.queries import PER_PAGE, matching
 from consents.staff_models import Staff, StaffAudit
 
 FIELDS = ("email", "name", "sender")
 MIN_SUBSTRING = 3  # a name or company searched by fewer letters would match half the base
+MAX_MATCHES = 1000  # addresses or names matching more than this ask for a narrower search
 AUDIT_HEADER = ("date", "membre", "action", "cible", "expéditeur", "consentement", "motif", "IP", "détails")
 
 
@@ -31,7 +32,7 @@ class Results:
     total: int
     per_page: int = PER_PAGE
     too_short: bool = False
-    extra: dict = field(default_factory=dict)
+    capped: bool = False  # more matches than MAX_MATCHES: only the first are listed
 
     @property
     def pages(self) -> int:
@@ -44,39 +45,58 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_condition(field_name: str, q: str):
-    """The SQL condition of a search, or None when the text is too short to search by."""
+def _matching_ids(field_name: str, q: str) -> tuple[str, list[int]] | None:
+    """What a search matches, found through its index before any join: ("consent", ids) for an address or a name,
+    ("sender", ids) for a company; None when the text is too short to search by. At most MAX_MATCHES + 1 ids."""
     q = " ".join((q or "").split()).lower()
+    digits = q.replace(" ", "")
     if field_name == "email" and q:
         # A prefix (or the whole address) reads the contact email index (varchar_pattern_ops on PostgreSQL).
-        return Contact.email.like(_escape(q) + "%", escape="\\")
-    if field_name == "sender" and q.replace(" ", "").isdigit() and len(q.replace(" ", "")) == 9:
-        return Sender.siren == q.replace(" ", "")
+        found = select(Consent.id).join(Contact, Contact.id == Consent.contact_id).where(
+            Contact.email.like(_escape(q) + "%", escape="\\"))
+        return "consent", list(db.session.execute(found.limit(MAX_MATCHES + 1)).scalars())
+    if field_name == "sender" and digits.isdigit() and len(digits) == 9:
+        return "sender", list(db.session.execute(select(Sender.id).where(Sender.siren == digits)).scalars())
     if len(q) < MIN_SUBSTRING:
         return None
     if field_name == "name":
         # The manager's trigram index on search_text (email and name) serves any substring.
-        return Consent.search_text.like("%" + _escape(q) + "%", escape="\\")
+        found = select(Consent.id).where(Consent.search_text.like("%" + _escape(q) + "%", escape="\\"))
+        return "consent", list(db.session.execute(found.limit(MAX_MATCHES + 1)).scalars())
     if field_name == "sender":
-        return func.lower(Sender.legal_name).like("%" + _escape(q) + "%", escape="\\")
+        found = select(Sender.id).where(func.lower(Sender.legal_name).like("%" + _escape(q) + "%", escape="\\"))
+        return "sender", list(db.session.execute(found.limit(MAX_MATCHES + 1)).scalars())
     return None
 
 
 def search_consents(field_name: str, q: str, page: int = 1) -> Results:
-    """Consents of every sender matching a search, newest change first: rows of (consent, sender)."""
-    condition = search_condition(field_name if field_name in FIELDS else "email", q)
-    if condition is None:
+    """Consents of every sender matching a search, newest change first: rows of (consent, sender).
+
+    Matches are found first by their own index, then the page is read by id (or, for senders, along the
+    manager's (sender_id, changed_at) index), so a join never makes the planner scan the whole table. An address
+    or a name matching more than MAX_MATCHES consents shows the first ones and asks for a narrower search.
+    """
+    matched = _matching_ids(field_name if field_name in FIELDS else "email", q)
+    if matched is None:
         return Results(rows=[], page=1, total=0, too_short=bool((q or "").strip()))
-    matches = (select(Consent.id).join(Contact, Contact.id == Consent.contact_id)
-               .join(Sender, Sender.id == Consent.sender_id).where(condition))
-    total = db.session.execute(select(func.count()).select_from(matches.subquery())).scalar_one()
+    kind, ids = matched
+    capped = len(ids) > MAX_MATCHES
+    ids = ids[:MAX_MATCHES]
+    if not ids:
+        return Results(rows=[], page=1, total=0)
+    if kind == "consent":
+        scope = matching(select(Consent, Sender).join(Sender, Sender.id == Consent.sender_id), Consent.id, ids,
+                         Integer)
+        total = len(ids)
+    else:
+        scope = matching(select(Consent, Sender).join(Sender, Sender.id == Consent.sender_id), Consent.sender_id, ids,
+                         Integer)
+        total = db.session.execute(matching(select(func.count()).select_from(Consent), Consent.sender_id, ids,
+                                            Integer)).scalar_one()
     page = max(1, min(page, max(1, math.ceil(total / PER_PAGE))))
-    rows = db.session.execute(
-        select(Consent, Sender).join(Contact, Contact.id == Consent.contact_id)
-        .join(Sender, Sender.id == Consent.sender_id).where(condition)
-        .order_by(Consent.changed_at.desc(), Consent.id.desc()).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
-    ).all()
-    return Results(rows=rows, page=page, total=total)
+    rows = db.session.execute(scope.order_by(Consent.changed_at.desc(), Consent.id.desc())
+                              .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return Results(rows=rows, page=page, total=total, capped=capped)
 
 
 def recipient_consents(email: str) -> list[tuple[Consent, Sender]]:

@@ -188,3 +188,11 @@ def test_contact_email_prefix_search_uses_its_index_on_postgresql(app):
     plan = "\n".join(db.session.execute(text(
         "EXPLAIN SELECT id FROM contact WHERE email LIKE 'marie%'")).scalars())
     assert "ix_contact_email_prefix" in plan, plan
+
+
+def test_a_search_matching_too_many_asks_for_a_narrower_one(two_senders, staff_client, monkeypatch):
+    import consents.support_queries as support_queries
+
+    monkeypatch.setattr(support_queries, "MAX_MATCHES", 1)
+    page = staff_client.get("/support?champ=email&q=marie").get_data(as_text=True)
+    assert "Précisez la recherche" in page and page.count("<tr>") == 2  # the header row and one result
