@@ -89,10 +89,10 @@ def search_consents(field_name: str, q: str, page: int = 1) -> Results:
                          Integer)
         total = len(ids)
     else:
-        scope = matching(select(Consent, Sender).join(Sender, Sender.id == Consent.sender_id), Consent.sender_id, ids,
-                         Integer)
-        total = db.session.execute(matching(select(func.count()).select_from(Consent), Consent.sender_id, ids,
-                                            Integer)).scalar_one()
+        # A plain IN: with one sender the page is a backward walk of (sender_id, changed_at), the count index-only.
+        scope = select(Consent, Sender).join(Sender, Sender.id == Consent.sender_id).where(Consent.sender_id.in_(ids))
+        total = db.session.execute(select(func.count()).select_from(Consent)
+                                   .where(Consent.sender_id.in_(ids))).scalar_one()
     page = max(1, min(page, max(1, math.ceil(total / PER_PAGE))))
     rows = db.session.execute(scope.order_by(Consent.changed_at.desc(), Consent.id.desc())
                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
