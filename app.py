@@ -14,11 +14,13 @@ from flask_wtf.csrf import CSRFError
 
 import cli
 import cli_proofs
+import cli_staff
 from blueprints import wants_partial
 from blueprints.auth import bp as auth_bp
 from blueprints.public import bp as public_bp
 from blueprints.recipient import bp as recipient_bp
 from blueprints.sender import bp as sender_bp
+from blueprints.support import bp as support_bp
 from consents.clock import days_until
 from consents.keys import load_key
 from consents.accounts import load_session_user
@@ -162,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sender_bp)
     app.register_blueprint(recipient_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(support_bp)
     if app.config["DEV_OUTBOX"]:
         # Imported only when enabled, so production never even loads the outbox pages.
         from blueprints.dev import bp as dev_bp
@@ -209,3 +212,4 @@ def register_cli(app: Flask) -> None:
     """Add the project's CLI commands."""
     cli.register(app)
     cli_proofs.register(app)
+    cli_staff.register(app)

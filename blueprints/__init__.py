@@ -54,6 +54,12 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
+def typed_address() -> str:
+    """Rate-limit key: the address a form names (each route counts apart), so spreading guesses or resets over
+    many IP addresses does not get past the limit."""
+    return "address:" + " ".join(request.form.get("email", "").split()).lower()[:254]
+
+
 def user_agent() -> str:
     """The visitor's browser as it describes itself."""
     return request.user_agent.string

@@ -168,9 +168,16 @@ def render_certificate(proof: Proof) -> bytes:
         revoked = first_event_after(proof.consent_id, proof.event_id, "revoked")
         if revoked is not None:
             pdf.set_font("DejaVu", "B", 11)
-            pdf.multi_cell(0, 6, _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement "
-                                   "ne vaut plus depuis.", date=format_datetime(revoked.created_at, "long"),
-                                   asked=revoked.data.get("requested_on")), new_x="LMARGIN", new_y="NEXT")
+            if revoked.data.get("by") == "support":
+                notice = _("RÉVOQUÉ par le support le %(date)s, à la demande du destinataire du %(asked)s (motif : "
+                           "%(reason)s) : ce consentement ne vaut plus depuis.",
+                           date=format_datetime(revoked.created_at, "long"), asked=revoked.data.get("requested_on"),
+                           reason=revoked.data.get("reason"))
+            else:
+                notice = _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement "
+                           "ne vaut plus depuis.", date=format_datetime(revoked.created_at, "long"),
+                           asked=revoked.data.get("requested_on"))
+            pdf.multi_cell(0, 6, notice, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
         if "declaration" in receipt:
             pdf.set_font("DejaVu", "B", 9)

@@ -23,6 +23,7 @@ from consents.models import (
 )
 from consents.queries import consents_by_contact, contacts_by_email
 from consents.rules import Recipient, RuleError, check_delay
+from consents.staff_models import Staff
 from consents.texts import ConsentText
 
 REMIND_COOLDOWN = timedelta(hours=24)
@@ -228,8 +229,8 @@ def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, 
     return outcome
 
 
-def remind(consent: Consent, user: User) -> Outcome:
-    """Send the recipient of a pending consent a reminder with a fresh link."""
+def remind(consent: Consent, user: User | None = None, *, staff: Staff | None = None) -> Outcome:
+    """Send the recipient of a pending consent a reminder with a fresh link (asked by the sender or by support)."""
     if consent.effective_status != PENDING or not consent.requests:
         raise RuleError(_l("Seule une demande en attente peut être relancée."))
     request = consent.requests[-1]
@@ -240,7 +241,8 @@ def remind(consent: Consent, user: User) -> Outcome:
     link = public_url("recipient.answer", token=new_token(request))
     outcome = Outcome()
     outcome.wrote(queue_request_email(request, consent_sender(consent), link, reminder=True))
-    record_event(consent.id, "reminded", user=user, request_id=request.id)
+    record_event(consent.id, "reminded", user=user, request_id=request.id, actor="support" if staff else "system",
+                 data={"staff_id": staff.id} if staff else None)
     db.session.commit()
     return outcome
 

@@ -42,6 +42,16 @@ def queue_withdrawal_notice(proof: Proof, sender: Sender, message: str) -> list[
             for user in User.query.filter_by(sender_id=sender.id).order_by(User.id)]
 
 
+def queue_support_revocation_notice(consent, sender: Sender, revocation: dict) -> list[OutboundEmail]:
+    """Tell each user of the sender that support revoked one of their consents, why, and on which request."""
+    contact = consent.contact
+    link = public_url("sender.contact", consent_id=consent.id)
+    subject = _l("Le support a révoqué le consentement de %(who)s", who=contact.name or contact.email)
+    return [compose("support_revocation", "support_revocation", to=user.email, subject=subject, sender=sender,
+                    contact=contact, revocation=revocation, link=link)
+            for user in User.query.filter_by(sender_id=sender.id).order_by(User.id)]
+
+
 def email_attachments(email: OutboundEmail) -> list[tuple[str, bytes, str]]:
     """The files to attach to an outbox email: (name, bytes, type); a certificate is rendered now."""
     files = []

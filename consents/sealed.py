@@ -36,3 +36,11 @@ def reveal(body: str, sealed: str | None, html: bool = False) -> str:
     except InvalidToken:
         return body
     return body.replace(MARKER, str(escape(link)) if html else link)
+
+
+def unseal(sealed: str | None) -> str | None:
+    """A sealed value read back (a staff member's TOTP secret); None when it cannot be read."""
+    try:
+        return _fernet().decrypt(sealed.encode("ascii")).decode("utf-8") if sealed else None
+    except InvalidToken:
+        return None

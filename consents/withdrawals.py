@@ -12,9 +12,10 @@ from consents.events import first_event_after, record_event
 from consents.evidence_models import Proof
 from consents.models import ACCEPTED, REVOKED, Consent, ConsentEvent, Sender, User
 from consents.outcome import Outcome
-from consents.proof_emails import queue_withdrawal_notice
+from consents.proof_emails import queue_support_revocation_notice, queue_withdrawal_notice
 from consents.receipts import consent_proof
 from consents.rules import RuleError
+from consents.staff_models import Staff
 
 REVOCATION_SOURCES = ("email", "courrier", "telephone", "demande_en_ligne", "autre")
 ONLINE = "demande_en_ligne"
@@ -47,9 +48,8 @@ def pending_withdrawal(consent: Consent) -> ConsentEvent | None:
             .order_by(ConsentEvent.id.desc()).first())
 
 
-def revoke_consent(consent: Consent, *, user: User, requested_on: date, source: str, note: str = "",
-                   by_support: bool = False) -> Outcome:
-    """Record that the recipient withdrew their consent: «Révoqué» at once, an event, and an email to them."""
+def check_revocation(consent: Consent, *, requested_on: date, source: str, note: str = "") -> str:
+    """Refuse a revocation the rules forbid; return the note, cleaned."""
     if consent.effective_status != ACCEPTED:
         raise RuleError(_l("Seul un consentement accepté peut être révoqué."))
     if source not in REVOCATION_SOURCES:
@@ -57,24 +57,39 @@ def revoke_consent(consent: Consent, *, user: User, requested_on: date, source: 
     note = " ".join((note or "").split())
     if len(note) > MAX_NOTE:
         raise RuleError(_l("La note ne doit pas dépasser %(n)d caractères.", n=MAX_NOTE))
-    at = clock.now()
-    if requested_on > at.date():
+    if requested_on > clock.now().date():
         raise RuleError(_l("La date de la demande ne peut pas être dans le futur."))
     if consent.decided_at is not None and requested_on < consent.decided_at.date():
         raise RuleError(_l("La date de la demande ne peut pas précéder le consentement (%(date)s).",
                            date=consent.decided_at.date().strftime("%d/%m/%Y")))
+    return note
+
+
+def revoke_consent(consent: Consent, *, user: User | None = None, staff: Staff | None = None, requested_on: date,
+                   source: str, note: str = "", reason: str = "", reference: str = "") -> Outcome:
+    """Record that the recipient withdrew their consent: «Révoqué» at once, an event, and an email to them.
+
+    Recorded by the sender's `user`, or by support's `staff` with a reason and the request's reference, in which
+    case each user of the sender is told by email as well.
+    """
+    note = check_revocation(consent, requested_on=requested_on, source=source, note=note)
+    at = clock.now()
     proof = consent_proof(consent)
     consent.status, consent.revoked_at, consent.changed_at, consent.withdrawal_requested_at = REVOKED, at, at, None
-    record_event(consent.id, "revoked", user=user, data={
-        "requested_on": requested_on.isoformat(), "source": source, "note": note, "by": "support" if by_support else "sender",
-        "receipt_id": proof.uuid if proof else None,
-    })
+    data = {"requested_on": requested_on.isoformat(), "source": source, "note": note,
+            "by": "support" if staff is not None else "sender", "receipt_id": proof.uuid if proof else None}
+    if staff is not None:
+        data.update(staff_id=staff.id, reason=reason, reference=reference)
+    record_event(consent.id, "revoked", user=user, actor="support" if staff is not None else "system", data=data)
     sender = db.session.get(Sender, consent.sender_id)
     outcome = Outcome(consent_ids=[consent.id])
     outcome.wrote(compose(
         "revocation", "revocation_confirmed", to=consent.contact.email, sender=sender,
         language=answer_language(proof), contact=consent.contact, proof=proof, requested_on=requested_on,
+        by_support=staff is not None,
         subject=_l("Votre consentement à %(sender)s est retiré", sender=sender.legal_name)))
+    if staff is not None:
+        outcome.wrote(*queue_support_revocation_notice(consent, sender, data))
     db.session.commit()
     return outcome
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("blueprints", "consents", "jobs")
-TOP_LEVEL = ("app", "cli", "cli_proofs", "extensions", "hardening", "worker")
+TOP_LEVEL = ("app", "cli", "cli_proofs", "cli_staff", "extensions", "hardening", "worker")
 ENTRY_POINTS = {"worker"}  # the RQ worker builds the app; the web server and flask CLI import app.py themselves
 MAX_LINES = 300
 

@@ -10,6 +10,8 @@ from consents.models import Consent, ConsentEvent, Contact, OutboundEmail
 from consents.outbox import claim, mark_refused
 from consents.receipts import history_document
 from consents.sharelinks import create_link
+from consents.staff import create_staff
+from consents.support import clear_bounce, revoke_on_request
 from jobs.dispatch import dispatch
 
 TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
@@ -44,6 +46,11 @@ def test_every_kind_through_every_path_chains_and_reads_alike(app, logged_in, cl
     dispatch(send_due_reminders())
     ask(logged_in, email="bounce@example.fr", name="Bounce")
     mark_refused(claim(latest_email("request").id), "550 5.1.1 no such user")
+    # Support: the address confirmed lifts the bounce; the recipient's request revokes Marie's consent.
+    staff, _token = create_staff("agent@consentement-lre.fr", "support")
+    clear_bounce(staff, _consent("bounce@example.fr"), reason="Confirmée au téléphone", ip="192.0.2.9")
+    dispatch(revoke_on_request(staff, [_consent("marie@example.fr")], requested_on=frozen_now.now.date(),
+                               source="email", reference="T-1", reason="Demande écrite", ip="192.0.2.9"))
     # Expiry at a new ask of an expired consent, and by the nightly batch.
     ask(logged_in, email="paul@example.fr", name="Paul", delay="3")
     ask(logged_in, email="zoe@example.fr", name="Zoé", delay="3")
@@ -60,7 +67,7 @@ def test_every_kind_through_every_path_chains_and_reads_alike(app, logged_in, cl
     events = ConsentEvent.query.order_by(ConsentEvent.id).all()
     kinds = {e.kind for e in events}
     assert kinds == {"requested", "sent", "opened", "accepted", "refused", "withdrawal_requested", "reminded",
-                     "bounced", "expired"}
+                     "bounced", "expired", "bounce_cleared", "revoked"}
     zoe = [e.kind for e in events if e.consent_id == _consent("zoe@example.fr").id and e.kind != "sent"]
     assert zoe == ["requested", "expired", "requested"]
     assert "expired" in [e.kind for e in events if e.consent_id == _consent("paul@example.fr").id]

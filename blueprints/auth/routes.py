@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from blueprints import typed_address
 from blueprints.auth.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, ResetPasswordForm, SignUpForm
 from consents.accounts import (
     authenticate, change_password, confirm_email, end_sessions, register, request_password_reset, reset_password,
@@ -52,15 +53,9 @@ def confirm_email_page(token: str):
     return redirect(url_for("auth.login"))
 
 
-def _typed_address() -> str:
-    """Rate-limit key: the address a form names (each route counts apart), so spreading guesses or resets over
-    many IP addresses does not get past the limit."""
-    return "address:" + " ".join(request.form.get("email", "").split()).lower()[:254]
-
-
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_typed_address)
+@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=typed_address)
 def login():
     """Log a sender user in."""
     if current_user.is_authenticated:
@@ -114,7 +109,7 @@ def change_password_page():
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @limiter.limit("5 per minute", methods=["POST"])
-@limiter.limit("3 per hour", methods=["POST"], key_func=_typed_address)
+@limiter.limit("3 per hour", methods=["POST"], key_func=typed_address)
 def forgot_password():
     """Ask for a reset link; the page says the same thing whether the address has an account or not."""
     form = ForgotPasswordForm()
