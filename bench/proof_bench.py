@@ -44,7 +44,7 @@ def main() -> None:
     from app import create_app
     from consents.canonical import canonical_json
     from consents.db import db
-    from local_tsa import LocalTSA
+    from jobs.demo_tsa import LocalTSA
 
     work = Path(tempfile.mkdtemp(prefix="proof-bench-"))
     tsa = LocalTSA(work / "tsa")

@@ -14,7 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from consents.canonical import sha256_hex
 from consents.keys import public_key
 from consents.evidence_models import Proof
-from consents.receipts import SIGNATURE_ALG
+from consents.proof_parts import SIGNATURE_ALG
 from consents.timestamps import TimestampError, tsa_roots, verify_token
 
 MAX_UPLOAD = 1024 * 1024  # 1 MiB: a receipt is a few kB, a whole proof folder well under this

@@ -217,7 +217,7 @@ def mail_outbox(app):
 @pytest.fixture(scope="session")
 def local_tsa(tmp_path_factory):
     """A real RFC 3161 authority on the loopback: `openssl ts -reply` behind a tiny HTTP server."""
-    from local_tsa import LocalTSA
+    from jobs.demo_tsa import LocalTSA
 
     authority = LocalTSA(tmp_path_factory.mktemp("tsa"))
     yield authority
