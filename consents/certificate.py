@@ -133,8 +133,8 @@ def _blocks(receipt: dict, proof: Proof) -> list[tuple[str, object]]:
                                   "ne vaut plus depuis.", date=format_datetime(revoked.created_at, "long"),
                                   asked=revoked.data.get("requested_on"))))
     if is_demo_token(proof.tsr):
-        blocks.append(("alert", _("Horodatage de démonstration : le jeton vient de l'autorité locale de « make "
-                                  "run », qui n'est pas une autorité qualifiée ; il ne prouve rien à un tiers.")))
+        blocks.append(("alert", _("Horodatage de démonstration : délivré par l'autorité locale de « make run », qui "
+                                  "n'est pas une autorité qualifiée ; il ne prouve rien à un tiers.")))
     if "declaration" in receipt:
         blocks.append(("notice", receipt["declaration"]["notice"]))
     blocks.append(("rows", _rows(receipt, proof)))
