@@ -169,7 +169,7 @@ def _draw(pdf: FPDF, kind: str, content) -> None:
         pdf.set_font(BASE, "", 9)
         # A table: a long label wraps in its own column instead of running over its value.
         with pdf.table(col_widths=(58, 116), width=174, first_row_as_headings=False, borders_layout="NONE",
-                       line_height=4.6, text_align="LEFT", v_align="TOP", padding=(0.8, 1, 0.8, 0)) as table:
+                       line_height=4.4, text_align="LEFT", v_align="TOP", padding=(0.6, 1, 0.6, 0)) as table:
             for label, value in content:
                 row = table.row()
                 row.cell(label, style=FontFace(emphasis="BOLD"))
@@ -201,6 +201,7 @@ def render_certificate(proof: Proof) -> bytes:
                                          "par un carré : %(chars)s. Le reçu signé joint à ce PDF (recu.json) les "
                                          "contient tels quels.", chars=describe(missing))))
         pdf.set_margins(18, 16, 18)
+        pdf.set_auto_page_break(True, margin=12)  # the whole certificate fits one A4 page
         pdf.add_page()
         _qr(pdf, receipt["verificationUrl"], 160, 14, 32)
         for kind, content in blocks:

@@ -104,6 +104,11 @@ class LocalTSA:
         self.server.server_close()
 
 
+def demo_folder(instance_path: str) -> Path:
+    """Where the demonstration authority keeps its keys and certificates, across restarts."""
+    return Path(instance_path) / "demo-tsa"
+
+
 def start_demo_tsa(instance_path: str) -> LocalTSA:
-    """The demonstration authority of the embedded mode, its keys kept in the instance folder across restarts."""
-    return LocalTSA(Path(instance_path) / "demo-tsa", name=DEMO_TSA_NAME)
+    """The demonstration authority of the embedded mode."""
+    return LocalTSA(demo_folder(instance_path), name=DEMO_TSA_NAME)

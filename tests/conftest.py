@@ -103,6 +103,9 @@ def app_config(database_url, redis_url, tmp_path):
         "RATELIMIT_STORAGE_URI": "memory://",
         "DEV_OUTBOX": False,
         "WTF_CSRF_ENABLED": False,
+        # No authority unless a test asks for one (the `tsa` fixture), whatever `make run` left in instance/.
+        "TSA_URL": None,
+        "TSA_CA_FILE": None,
     }
 
 

@@ -34,6 +34,18 @@ def test_a_restarted_demo_authority_keeps_its_keys_so_earlier_tokens_still_verif
     second.stop()
 
 
+def test_outside_production_the_cli_trusts_the_demo_authority_that_make_run_created(tmp_path, monkeypatch):
+    from app import config_from_env
+
+    monkeypatch.delenv("TSA_CA_FILE", raising=False)
+    assert config_from_env(str(tmp_path))["TSA_CA_FILE"] is None
+    authority = start_demo_tsa(str(tmp_path))
+    authority.stop()
+    assert config_from_env(str(tmp_path))["TSA_CA_FILE"] == str(authority.ca_file)
+    monkeypatch.setenv("APP_ENV", "production")
+    assert config_from_env(str(tmp_path))["TSA_CA_FILE"] is None
+
+
 def test_every_page_and_the_certificate_say_the_timestamp_is_a_demonstration(app, demo_tsa, logged_in, run_jobs,
                                                                               client, tmp_path):
     accept_one(logged_in)
@@ -43,7 +55,9 @@ def test_every_page_and_the_certificate_say_the_timestamp_is_a_demonstration(app
     contact = html.unescape(logged_in.get(f"/gestionnaire/contacts/{proof.consent_id}").get_data(as_text=True))
     assert DEMO in contact and "pas une autorité qualifiée" in contact
     pdf = logged_in.get(f"/gestionnaire/contacts/{proof.consent_id}/preuve/certificat.pdf").data
-    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) == 1  # the label does not push the certificate onto a second page
+    text = " ".join(pages[0].extract_text().split())
     assert DEMO in text and "autorité de DÉMONSTRATION, non qualifiée" in text
     dossier = logged_in.get(f"/gestionnaire/contacts/{proof.consent_id}/preuve/dossier.zip").data
     with zipfile.ZipFile(io.BytesIO(dossier)) as archive:
