@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import segno
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
-from fpdf import FPDF, FontFace
+from fpdf import FPDF
 
 from consents.events import first_event_after
 from consents.evidence_models import Proof
@@ -21,6 +21,7 @@ from consents.timestamps import is_demo_token
 KINDS = {"particulier": "Particulier", "professionnel": "Professionnel", "administration": "Administration"}
 CHANNELS = {"email": "Demande par email", "lien": "Lien de consentement partagé", "lro": "Choix LRO",
             "manuel": "Ajout manuel"}
+LABEL_WIDTH = 58  # mm: the longest label takes two lines
 
 
 def _when(iso: str | None) -> str:
@@ -166,14 +167,16 @@ def _draw(pdf: FPDF, kind: str, content) -> None:
         pdf.multi_cell(140, 8, content, new_x="LMARGIN", new_y="NEXT", align="L")
         pdf.ln(3)
     elif kind == "rows":
-        pdf.set_font(BASE, "", 9)
-        # A table: a long label wraps in its own column instead of running over its value.
-        with pdf.table(col_widths=(58, 116), width=174, first_row_as_headings=False, borders_layout="NONE",
-                       line_height=4.4, text_align="LEFT", v_align="TOP", padding=(0.6, 1, 0.6, 0)) as table:
-            for label, value in content:
-                row = table.row()
-                row.cell(label, style=FontFace(emphasis="BOLD"))
-                row.cell(str(value))
+        for label, value in content:
+            # Two columns: a long label wraps in its own column instead of running over its value.
+            top = pdf.get_y()
+            pdf.set_font(BASE, "B", 9)
+            pdf.multi_cell(LABEL_WIDTH, 4.4, label, new_x="LMARGIN", new_y="NEXT", align="L")
+            below_label = pdf.get_y()
+            pdf.set_xy(pdf.l_margin + LABEL_WIDTH, top)
+            pdf.set_font(BASE, "", 9)
+            pdf.multi_cell(0, 4.4, str(value), new_x="LMARGIN", new_y="NEXT", align="L")
+            pdf.set_y(max(below_label, pdf.get_y()) + 1.2)
     else:
         style, size, height = {"intro": ("", 9, 4.5), "alert": ("B", 11, 6), "notice": ("B", 9, 5),
                                "heading": ("B", 11, 6), "quote": ("", 10, 5), "small": ("", 8, 4)}[kind]
