@@ -44,9 +44,14 @@ def register(app: Flask) -> None:
         tsa = None
         if not env.get("TSA_URL"):
             # A newcomer sees a complete proof: a local `openssl ts` authority, labelled as a demonstration everywhere.
-            tsa = start_demo_tsa(app.instance_path)
-            env.update(TSA_URL=tsa.url, TSA_CA_FILE=str(tsa.ca_file))
-            click.echo(f"Autorité d'horodatage de DÉMONSTRATION (non qualifiée) : {tsa.url}")
+            try:
+                tsa = start_demo_tsa(app.instance_path)
+            except (OSError, subprocess.CalledProcessError) as exc:  # no openssl here: run on, proofs wait for a TSA
+                click.echo(f"Pas d'autorité d'horodatage de démonstration (openssl absent ou en échec : {exc}) ; "
+                           "les preuves resteront « horodatage en attente ».")
+            else:
+                env.update(TSA_URL=tsa.url, TSA_CA_FILE=str(tsa.ca_file))
+                click.echo(f"Autorité d'horodatage de DÉMONSTRATION (non qualifiée) : {tsa.url}")
         # The stand-in speaks too little Lua for the limiter's scripts: keep rate limits in memory here.
         env.setdefault("RATELIMIT_STORAGE_URI", "memory://")
         rq = os.path.join(os.path.dirname(sys.executable), "rq")
