@@ -160,6 +160,13 @@ def _printed_text(blocks: list[tuple[str, object]]) -> str:
                    for kind, content in blocks)
 
 
+def _mark_missing(blocks: list[tuple[str, object]], missing: list[str]) -> list[tuple[str, object]]:
+    """The blocks with each character no font can print drawn as a box, so the reader sees where one is missing."""
+    boxes = str.maketrans({char: "□" for char in missing})
+    return [(kind, [(label.translate(boxes), str(value).translate(boxes)) for label, value in content]
+             if kind == "rows" else str(content).translate(boxes)) for kind, content in blocks]
+
+
 def _draw(pdf: FPDF, kind: str, content) -> None:
     """Print one block."""
     if kind == "title":
@@ -200,6 +207,7 @@ def render_certificate(proof: Proof) -> bytes:
         missing = setup_fonts(pdf, _printed_text(blocks))
         if missing:
             # Never a silent gap: the reader learns which characters this machine lacked, and where they survive.
+            blocks = _mark_missing(blocks, missing)
             blocks.insert(2, ("alert", _("Caractères qu'aucune police de cette machine ne sait imprimer, remplacés "
                                          "par un carré : %(chars)s. Le reçu signé joint à ce PDF (recu.json) les "
                                          "contient tels quels.", chars=describe(missing))))
@@ -209,7 +217,8 @@ def render_certificate(proof: Proof) -> bytes:
         _qr(pdf, receipt["verificationUrl"], 160, 14, 32)
         for kind, content in blocks:
             _draw(pdf, kind, content)
+        signed_at = proof.created_at.replace(tzinfo=timezone.utc)
         for name, content in signed_files(proof).items():
-            pdf.embed_file(bytes=content, basename=name, modification_date=proof.created_at.replace(tzinfo=timezone.utc),
+            pdf.embed_file(bytes=content, basename=name, modification_date=signed_at,
                            desc=_("Pièce du reçu signé n° %(id)s", id=proof.uuid))
         return bytes(pdf.output())
