@@ -26,6 +26,7 @@ from consents.keys import load_key
 from consents.accounts import load_session_user
 from extensions import LANGUAGES, babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from hardening import check_config, register_hardening
+from jobs.demo_tsa import demo_folder
 
 DEV_SECRET_FILE = "secret_key"
 log = logging.getLogger(__name__)
@@ -88,10 +89,18 @@ def config_from_env(instance_path: str) -> dict:
         "SIGNING_KEY_FILE": os.environ.get("SIGNING_KEY_FILE"),
         # RFC 3161 time-stamping authority, and the PEM certificates trusted to verify its tokens.
         "TSA_URL": os.environ.get("TSA_URL"),
-        "TSA_CA_FILE": os.environ.get("TSA_CA_FILE"),
+        # Outside production, the demonstration authority's certificate once `make run` made one: the CLI and a
+        # plain `flask run` then check its tokens too.
+        "TSA_CA_FILE": os.environ.get("TSA_CA_FILE") or (None if production else _demo_ca(instance_path)),
         # Evidence files of consents obtained offline; the instance folder's `evidence/` when unset.
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR"),
     }
+
+
+def _demo_ca(instance_path: str) -> str | None:
+    """The demonstration authority's CA file, when `make run` created one in this instance folder."""
+    path = demo_folder(instance_path) / "ca.crt"
+    return str(path) if path.is_file() else None
 
 
 def _ensure_secret_key(app: Flask) -> None:

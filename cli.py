@@ -15,6 +15,7 @@ from consents.models import User
 from jobs.evidence import checkpoint_chains
 from jobs.maintenance import nightly_expiry, send_reminders, sweep_outbox
 from jobs.queue import get_queue
+from jobs.demo_tsa import start_demo_tsa
 from jobs.standin import start_standin
 
 DEMO_EMAIL = "demo@cabinet-demo.fr"
@@ -36,10 +37,21 @@ def register(app: Flask) -> None:
     @click.option("--port", default=5000, type=int)
     @click.option("--redis-port", default=6399, type=int)
     def embedded(host: str, port: int, redis_port: int):
-        """Run the dev server, an in-process Redis stand-in and an RQ worker together."""
+        """Run the dev server, an in-process Redis stand-in, the demonstration TSA and an RQ worker together."""
         server = start_standin(redis_port)
         redis_url = f"redis://127.0.0.1:{redis_port}/0"
         env = dict(os.environ, REDIS_URL=redis_url, BASE_URL=os.environ.get("BASE_URL", f"http://{host}:{port}"))
+        tsa = None
+        if not env.get("TSA_URL"):
+            # A newcomer sees a complete proof: a local `openssl ts` authority, labelled as a demonstration everywhere.
+            try:
+                tsa = start_demo_tsa(app.instance_path)
+            except (OSError, subprocess.CalledProcessError) as exc:  # no openssl here: run on, proofs wait for a TSA
+                click.echo(f"Pas d'autorité d'horodatage de démonstration (openssl absent ou en échec : {exc}) ; "
+                           "les preuves resteront « horodatage en attente ».")
+            else:
+                env.update(TSA_URL=tsa.url, TSA_CA_FILE=str(tsa.ca_file))
+                click.echo(f"Autorité d'horodatage de DÉMONSTRATION (non qualifiée) : {tsa.url}")
         # The stand-in speaks too little Lua for the limiter's scripts: keep rate limits in memory here.
         env.setdefault("RATELIMIT_STORAGE_URI", "memory://")
         rq = os.path.join(os.path.dirname(sys.executable), "rq")
@@ -59,6 +71,8 @@ def register(app: Flask) -> None:
             for process in (scheduler, worker):
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=10)
+            if tsa is not None:
+                tsa.stop()
             server.shutdown()
 
     jobs = click.Group("jobs", help="Background jobs: failures, requeue, and running scheduled work now.")

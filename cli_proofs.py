@@ -53,7 +53,7 @@ def register(app: Flask) -> None:
     @proofs.command("verify")
     @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
     def proofs_verify(files: tuple[Path, ...]):
-        """Check a receipt (with its .sig.json and .tsr) or a proof folder zip, without the network."""
+        """Check a certificate PDF, a receipt (with its .sig.json and .tsr) or a proof folder zip, without the network."""
         try:
             uploads = []
             for path in files:
@@ -63,8 +63,10 @@ def register(app: Flask) -> None:
             verdict = verify_bundle(read_upload(uploads))
         except UploadError as exc:
             messages = {"too_large": "fichier trop volumineux (plus de 1 Mio)",
-                        "malformed": "fichier illisible : ni reçu JSON ni dossier ZIP intact",
-                        "no_receipt": "aucun reçu de consentement dans ces fichiers"}
+                        "malformed": "fichier illisible : ni certificat PDF, ni reçu JSON, ni dossier ZIP intact",
+                        "no_receipt": "aucun reçu de consentement dans ces fichiers",
+                        "pdf_without_receipt": "ce PDF ne contient pas de reçu signé (certificat imprimé ou réenregistré ?)",
+                        "unsupported": "type de fichier non pris en charge : certificat .pdf, dossier .zip ou reçu .json"}
             click.echo(f"ERREUR : {messages[exc.code]}")
             raise SystemExit(2)
         words = {"valid": "valide", "invalid": "INVALIDE", "absent": "non fourni", "unknown_key": "INVALIDE (clé inconnue)",
@@ -75,6 +77,8 @@ def register(app: Flask) -> None:
         stamp = words[verdict.timestamp]
         if verdict.timestamp_at:
             stamp += f" ({verdict.timestamp_at:%Y-%m-%dT%H:%M:%SZ})"
+        if verdict.timestamp_demo:
+            stamp += " — autorité de DÉMONSTRATION, non qualifiée : ne prouve rien à un tiers"
         click.echo(f"Horodatage : {stamp}")
         click.echo(f"Dans l'historique : {'oui' if verdict.in_history else 'NON'}")
         raise SystemExit(0 if verdict.ok else 1)

@@ -58,6 +58,10 @@ def check_config(app: Flask) -> None:
     if len(key) < 32 or len(set(key)) < 12 or any(word in key.lower() for word in _PLACEHOLDERS):
         raise RuntimeError("SECRET_KEY must be random, at least 32 characters (python -c \"import secrets; "
                            "print(secrets.token_hex(32))\"): refusing to start.")
+    if not app.config.get("TSA_URL"):
+        # `make run` brings its own demonstration authority; production needs a real, qualified one.
+        raise RuntimeError("TSA_URL (and TSA_CA_FILE) must name a qualified time-stamping authority in production: "
+                           "refusing to start.")
 
 
 def register_hardening(app: Flask) -> None:

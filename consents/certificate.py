@@ -1,60 +1,27 @@
-"""The PDF certificate of a proof, in French: every receipt field in plain words, hashes, status and a QR code."""
+"""The PDF certificate of a proof, in French: every receipt field in plain words, the text accepted, a QR code,
+and the signed receipt itself attached, so the PDF alone can be verified."""
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
-from datetime import datetime
-from pathlib import Path
+from datetime import datetime, timezone
 
 import segno
-from fontTools import subset
-from fontTools.ttLib import TTFont
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from fpdf import FPDF
 
 from consents.events import first_event_after
-from consents.links import public_url
 from consents.evidence_models import Proof
+from consents.links import public_url
+from consents.pdf_fonts import BASE, describe, setup_fonts
+from consents.proof_parts import signed_files
+from consents.texts import consent_text
+from consents.timestamps import is_demo_token
 
-FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
-# Latin (with Vietnamese), Greek, Cyrillic, punctuation, currency, letterlike symbols, arrows, maths, ligatures:
-# names and addresses print; the rest of DejaVu's 6,000 glyphs only slowed every certificate down by half.
-FONT_RANGES = ((0x20, 0x7E), (0xA0, 0x24F), (0x2B0, 0x36F), (0x370, 0x3FF), (0x400, 0x4FF), (0x1E00, 0x1EFF),
-               (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x214F), (0x2190, 0x21FF), (0x2200, 0x22FF),
-               (0x25A0, 0x25FF), (0xFB00, 0xFB06))
 KINDS = {"particulier": "Particulier", "professionnel": "Professionnel", "administration": "Administration"}
 CHANNELS = {"email": "Demande par email", "lien": "Lien de consentement partagé", "lro": "Choix LRO",
             "manuel": "Ajout manuel"}
-
-
-_font_paths: dict[str, str] = {}
-
-
-def _font(name: str) -> str:
-    """Path of the shipped DejaVu font cut down to FONT_RANGES, made once per machine in the temp folder."""
-    if name in _font_paths:
-        return _font_paths[name]
-    source = FONTS / f"{name}.ttf"
-    digest = hashlib.sha256(source.read_bytes() + repr(FONT_RANGES).encode()).hexdigest()[:12]
-    target = Path(tempfile.gettempdir()) / "consentement-lre-fonts" / f"{name}-{digest}.ttf"
-    if not target.exists():
-        options = subset.Options()
-        options.layout_features = []
-        options.drop_tables += ["GSUB", "GPOS", "GDEF", "hdmx", "kern", "FFTM"]
-        options.notdef_outline = True
-        font = TTFont(source)
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(unicodes=[c for low, high in FONT_RANGES for c in range(low, high + 1)])
-        subsetter.subset(font)
-        target.parent.mkdir(exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.tmp")
-        font.save(partial)
-        os.replace(partial, target)  # atomic: a concurrent process never reads half a font
-    _font_paths[name] = str(target)
-    return _font_paths[name]
+LABEL_WIDTH = 58  # mm: the longest label takes two lines
 
 
 def _when(iso: str | None) -> str:
@@ -100,6 +67,8 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
     ]
     if proof.tsr is not None:
         stamp = _("Horodatage RFC 3161 obtenu le %(date)s", date=format_datetime(proof.timestamped_at, "long"))
+        if is_demo_token(proof.tsr):
+            stamp += " — " + _("par l'autorité de DÉMONSTRATION, non qualifiée")
     else:
         stamp = _("Horodatage en attente")
     integrity = [
@@ -143,56 +112,122 @@ def _declared_rows(receipt: dict) -> list[tuple[str, str]]:
     ]
 
 
+def accepted_text(receipt: dict) -> str | None:
+    """The exact text the recipient accepted, rebuilt from its version and checked against the signed SHA-256."""
+    text, principal, scope = receipt.get("consentText") or {}, receipt["piiPrincipal"], receipt["scope"]
+    try:
+        rebuilt = consent_text(receipt["piiControllers"][0]["piiController"], principal["email"], "lre" in scope,
+                               "avis" in scope, text.get("language") or "fr", text.get("version"))
+    except KeyError:  # a version this code no longer knows
+        return None
+    return rebuilt.body if rebuilt.sha256 == text.get("sha256") else None
+
+
+def _revocation_notice(revoked) -> str:
+    """The line that says the consent no longer holds, naming support and its reason when support revoked it."""
+    date, asked = format_datetime(revoked.created_at, "long"), revoked.data.get("requested_on")
+    if revoked.data.get("by") == "support":
+        return _("RÉVOQUÉ par le support le %(date)s, à la demande du destinataire du %(asked)s (motif : "
+                 "%(reason)s) : ce consentement ne vaut plus depuis.", date=date, asked=asked,
+                 reason=revoked.data.get("reason"))
+    return _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement "
+             "ne vaut plus depuis.", date=date, asked=asked)
+
+
+def _blocks(receipt: dict, proof: Proof) -> list[tuple[str, object]]:
+    """What the certificate prints, in order, as (kind, content): known before any font is chosen."""
+    blocks = [("title", _("Certificat de consentement à la réception de lettres recommandées électroniques")),
+              ("intro", _("Ce certificat reprend le reçu signé n° %(id)s. Scannez le code pour le vérifier : "
+                          "%(url)s", id=proof.uuid, url=receipt["verificationUrl"]))]
+    revoked = first_event_after(proof.consent_id, proof.event_id, "revoked")
+    if revoked is not None:
+        blocks.append(("alert", _revocation_notice(revoked)))
+    if is_demo_token(proof.tsr):
+        blocks.append(("alert", _("Horodatage de démonstration : délivré par l'autorité locale de « make run », qui "
+                                  "n'est pas une autorité qualifiée ; il ne prouve rien à un tiers.")))
+    if "declaration" in receipt:
+        blocks.append(("notice", receipt["declaration"]["notice"]))
+    blocks.append(("rows", _rows(receipt, proof)))
+    if "declaration" not in receipt:
+        text = accepted_text(receipt)
+        blocks.append(("heading", _("Texte accepté par le destinataire")))
+        blocks.append(("quote", text or _("Le texte de la version %(v)s n'a pas pu être reconstitué ici ; son "
+                                          "empreinte SHA-256 figure ci-dessus.", v=receipt["consentText"]["version"])))
+    blocks.append(("small", _(
+        "Le reçu (fichier JSON canonique) est signé en Ed25519 ; les clés publiques, actuelles et passées, sont "
+        "publiées sur %(keys)s. Le reçu, sa signature et son jeton d'horodatage sont joints à ce PDF (recu.json, "
+        "recu.sig.json, recu.tsr) : déposez ce PDF sur %(verify)s pour le vérifier. Le jeton se vérifie aussi avec : "
+        "openssl ts -verify -data recu.json -in recu.tsr -CAfile tsa-ca.pem. Le dossier de preuve contient ces "
+        "fichiers et l'historique chaîné du consentement.", keys=public_url("public.keys"),
+        verify=public_url("public.verify"))))
+    return blocks
+
+
+def _printed_text(blocks: list[tuple[str, object]]) -> str:
+    """Every character the blocks print, to choose the fonts."""
+    return "".join(" ".join(f"{label} {value}" for label, value in content) if kind == "rows" else str(content)
+                   for kind, content in blocks)
+
+
+def _mark_missing(blocks: list[tuple[str, object]], missing: list[str]) -> list[tuple[str, object]]:
+    """The blocks with each character no font can print drawn as a box, so the reader sees where one is missing."""
+    boxes = str.maketrans({char: "□" for char in missing})
+    return [(kind, [(label.translate(boxes), str(value).translate(boxes)) for label, value in content]
+             if kind == "rows" else str(content).translate(boxes)) for kind, content in blocks]
+
+
+def _draw(pdf: FPDF, kind: str, content) -> None:
+    """Print one block."""
+    if kind == "title":
+        pdf.set_font(BASE, "B", 16)
+        pdf.multi_cell(140, 8, content, new_x="LMARGIN", new_y="NEXT", align="L")
+        pdf.ln(3)
+    elif kind == "rows":
+        for label, value in content:
+            # Two columns: a long label wraps in its own column instead of running over its value.
+            top = pdf.get_y()
+            pdf.set_font(BASE, "B", 9)
+            pdf.multi_cell(LABEL_WIDTH, 4.4, label, new_x="LMARGIN", new_y="NEXT", align="L")
+            below_label = pdf.get_y()
+            pdf.set_xy(pdf.l_margin + LABEL_WIDTH, top)
+            pdf.set_font(BASE, "", 9)
+            pdf.multi_cell(0, 4.4, str(value), new_x="LMARGIN", new_y="NEXT", align="L")
+            pdf.set_y(max(below_label, pdf.get_y()) + 1.2)
+    else:
+        style, size, height = {"intro": ("", 9, 4.5), "alert": ("B", 11, 6), "notice": ("B", 9, 5),
+                               "heading": ("B", 11, 6), "quote": ("", 10, 5), "small": ("", 8, 4)}[kind]
+        if kind == "heading":
+            pdf.ln(3)
+        pdf.set_font(BASE, style, size)
+        pdf.multi_cell(140 if kind == "intro" else 0, height, content, new_x="LMARGIN", new_y="NEXT",
+                       border=1 if kind == "quote" else 0, padding=2 if kind == "quote" else 0, align="L")
+        pdf.ln(2)
+
+
 def render_certificate(proof: Proof) -> bytes:
-    """Render the French PDF certificate of a proof."""
+    """Render the French PDF certificate of a proof, with its signed receipt, signature and token attached."""
     receipt = json.loads(proof.receipt)
     with force_locale("fr"):
         pdf = FPDF(format="A4")
         pdf.set_title(f"Certificat de consentement {proof.uuid}")
         pdf.set_author("Consentement LRE")
         pdf.set_creation_date(proof.created_at)
-        pdf.add_font("DejaVu", "", _font("DejaVuSans"))
-        pdf.add_font("DejaVu", "B", _font("DejaVuSans-Bold"))
+        blocks = _blocks(receipt, proof)
+        missing = setup_fonts(pdf, _printed_text(blocks))
+        if missing:
+            # Never a silent gap: the reader learns which characters this machine lacked, and where they survive.
+            blocks = _mark_missing(blocks, missing)
+            blocks.insert(2, ("alert", _("Caractères qu'aucune police de cette machine ne sait imprimer, remplacés "
+                                         "par un carré : %(chars)s. Le reçu signé joint à ce PDF (recu.json) les "
+                                         "contient tels quels.", chars=describe(missing))))
         pdf.set_margins(18, 16, 18)
+        pdf.set_auto_page_break(True, margin=12)  # the whole certificate fits one A4 page
         pdf.add_page()
-        pdf.set_font("DejaVu", "B", 16)
-        pdf.multi_cell(140, 8, _("Certificat de consentement à la réception de lettres recommandées électroniques"),
-                       new_x="LMARGIN", new_y="NEXT")
         _qr(pdf, receipt["verificationUrl"], 160, 14, 32)
-        pdf.ln(3)
-        pdf.set_font("DejaVu", "", 9)
-        pdf.multi_cell(140, 4.5, _("Ce certificat reprend le reçu signé n° %(id)s. Scannez le code pour le vérifier : "
-                                   "%(url)s", id=proof.uuid, url=receipt["verificationUrl"]),
-                       new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
-        revoked = first_event_after(proof.consent_id, proof.event_id, "revoked")
-        if revoked is not None:
-            pdf.set_font("DejaVu", "B", 11)
-            if revoked.data.get("by") == "support":
-                notice = _("RÉVOQUÉ par le support le %(date)s, à la demande du destinataire du %(asked)s (motif : "
-                           "%(reason)s) : ce consentement ne vaut plus depuis.",
-                           date=format_datetime(revoked.created_at, "long"), asked=revoked.data.get("requested_on"),
-                           reason=revoked.data.get("reason"))
-            else:
-                notice = _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement "
-                           "ne vaut plus depuis.", date=format_datetime(revoked.created_at, "long"),
-                           asked=revoked.data.get("requested_on"))
-            pdf.multi_cell(0, 6, notice, new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(2)
-        if "declaration" in receipt:
-            pdf.set_font("DejaVu", "B", 9)
-            pdf.multi_cell(0, 5, receipt["declaration"]["notice"], new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(2)
-        for label, value in _rows(receipt, proof):
-            pdf.set_font("DejaVu", "B", 9)
-            pdf.cell(58, 5.5, label)
-            pdf.set_font("DejaVu", "", 9)
-            pdf.multi_cell(0, 5.5, str(value), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
-        pdf.set_font("DejaVu", "", 8)
-        pdf.multi_cell(0, 4, _(
-            "Le reçu (fichier JSON canonique) est signé en Ed25519 ; les clés publiques, actuelles et passées, sont "
-            "publiées sur %(keys)s. Le jeton d'horodatage (.tsr) se vérifie avec : openssl ts -verify -data "
-            "recu.json -in recu.tsr -CAfile tsa-ca.pem. Le dossier de preuve contient ces fichiers et l'historique "
-            "chaîné du consentement.", keys=public_url("public.keys")))
+        for kind, content in blocks:
+            _draw(pdf, kind, content)
+        signed_at = proof.created_at.replace(tzinfo=timezone.utc)
+        for name, content in signed_files(proof).items():
+            pdf.embed_file(bytes=content, basename=name, modification_date=signed_at,
+                           desc=_("Pièce du reçu signé n° %(id)s", id=proof.uuid))
         return bytes(pdf.output())

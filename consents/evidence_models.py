@@ -4,6 +4,7 @@ from __future__ import annotations
 from consents import clock
 from consents.db import db
 from consents.models import Consent
+from consents.timestamps import is_demo_token
 
 
 class SigningKey(db.Model):
@@ -35,6 +36,11 @@ class Proof(db.Model):
     created_at = db.Column(db.DateTime, nullable=False, default=clock.now)
 
     consent = db.relationship(Consent)
+
+    @property
+    def demo_timestamp(self) -> bool:
+        """True when `make run`'s demonstration authority stamped it: every page showing the stamp says so."""
+        return is_demo_token(self.tsr)
 
 
 class Checkpoint(db.Model):

@@ -21,6 +21,7 @@ from consents.links import public_url
 from consents.models import Consent, ConsentRequest, Contact, OutboundEmail, Sender, User, utc_iso
 from consents.evidence_models import EvidenceFile, Proof
 from consents.proof_emails import queue_receipt_email
+from consents.proof_parts import receipt_bytes, signature_envelope, signed_files
 from consents.rules import Recipient
 from consents.storage import evidence_store
 from consents.timestamps import tsa_ca_pem
@@ -30,7 +31,6 @@ PROFILE = "consentement-lre/1"
 DECLARATION_PROFILE = "consentement-lre/declaration-1"
 DECLARATION_NOTICE = ("Consentement déclaré par l'expéditeur, obtenu hors de la plateforme : il n'a pas été "
                       "donné sur la plateforme, qui n'atteste que la déclaration et le justificatif déposé.")
-SIGNATURE_ALG = "Ed25519"
 _SERVICES = {
     "lre": ("Lettre recommandée électronique", "Recevoir des lettres recommandées électroniques (art. L100 CPCE)"),
     "avis": ("Avis électronique", "Recevoir des avis électroniques"),
@@ -99,15 +99,6 @@ def sign(receipt_bytes: bytes) -> tuple[str, str]:
     return key.kid, base64.b64encode(key.private.sign(receipt_bytes)).decode("ascii")
 
 
-def signature_envelope(proof: Proof) -> dict:
-    """The detached signature file: algorithm, key id, signature and what it covers."""
-    return {
-        "alg": SIGNATURE_ALG, "kid": proof.key_id, "signature": proof.signature,
-        "consentReceiptID": proof.uuid, "receiptSha256": proof.receipt_sha256,
-        "keysUrl": public_url("public.keys"),
-    }
-
-
 def signed_proof(*, consent_id: int, sender: Sender, contact: Contact | Recipient, channel: str, event: dict,
                  request: ConsentRequest | None = None) -> tuple[dict, str]:
     """The columns of a new proof (its receipt built and signed) and the clear token of its withdrawal link."""
@@ -145,11 +136,6 @@ def proof_by_withdrawal_token(token: str) -> Proof | None:
     return Proof.query.filter_by(withdrawal_token_hash=_withdrawal_hash(token or "")).first()
 
 
-def receipt_bytes(proof: Proof) -> bytes:
-    """The exact signed and timestamped bytes of a receipt."""
-    return proof.receipt.encode("utf-8")
-
-
 def history_document(consent: Consent) -> dict:
     """The consent's chained history as JSON, for the proof folder."""
     return {"consentId": consent.id, "headHash": consent.head_hash, "events": [
@@ -182,14 +168,11 @@ def proof_folder(proof: Proof) -> bytes:
     """The «dossier de preuve»: receipt, signature, token, keys, history, certificate and a French README."""
     ca = tsa_ca_pem()
     files = {
-        "recu.json": receipt_bytes(proof),
-        "recu.sig.json": canonical_json(signature_envelope(proof)),
+        **signed_files(proof),
         "cles-publiques.json": json.dumps(published_keys(), indent=2).encode("utf-8"),
         "historique.json": json.dumps(history_document(proof.consent), indent=2, ensure_ascii=False).encode("utf-8"),
         "certificat.pdf": render_certificate(proof),
     }
-    if proof.tsr is not None:
-        files["recu.tsr"] = proof.tsr
     evidence = json.loads(proof.receipt).get("declaration", {}).get("evidence")
     if evidence:
         stored = db.session.get(EvidenceFile, evidence["id"])

@@ -13,6 +13,8 @@ from rfc3161_client import (
 )
 
 MAX_TOKEN_BYTES = 64 * 1024
+# The name of `make run`'s local authority (jobs/demo_tsa.py): its tokens prove nothing to a third party.
+DEMO_TSA_NAME = "Consentement LRE TSA de demonstration (non qualifiee)"
 
 
 class TimestampError(Exception):
@@ -36,6 +38,17 @@ def tsa_ca_pem() -> bytes | None:
     """The PEM of the trusted TSA certificates, to ship in a proof folder for `openssl ts -verify`."""
     path = current_app.config.get("TSA_CA_FILE")
     return Path(path).read_bytes() if path else None
+
+
+def is_demo_token(tsr: bytes | None) -> bool:
+    """True when a token was issued by the demonstration authority, which every page showing it must say."""
+    if not tsr:
+        return False
+    try:
+        name = decode_timestamp_response(tsr).tst_info.name
+    except ValueError:
+        return False
+    return name is not None and DEMO_TSA_NAME in name.value.rfc4514_string()
 
 
 def _utc_naive(at: datetime) -> datetime:

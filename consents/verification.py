@@ -1,4 +1,4 @@
-"""Checking what anyone uploads: a receipt with its signature and token, or a whole proof folder."""
+"""Checking what anyone uploads: a receipt with its signature and token, a whole proof folder, or a certificate PDF."""
 from __future__ import annotations
 
 import base64
@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography.exceptions import InvalidSignature
+from pypdf import PdfReader
 
 from consents.canonical import sha256_hex
 from consents.keys import public_key
 from consents.evidence_models import Proof
-from consents.receipts import SIGNATURE_ALG
-from consents.timestamps import TimestampError, tsa_roots, verify_token
+from consents.proof_parts import SIGNATURE_ALG
+from consents.timestamps import TimestampError, is_demo_token, tsa_roots, verify_token
 
 MAX_UPLOAD = 1024 * 1024  # 1 MiB: a receipt is a few kB, a whole proof folder well under this
 
@@ -25,7 +26,7 @@ class UploadError(Exception):
 
     def __init__(self, code: str):
         super().__init__(code)
-        self.code = code  # 'too_large', 'malformed', 'no_receipt'
+        self.code = code  # 'too_large', 'malformed', 'no_receipt', 'pdf_without_receipt', 'unsupported'
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Verdict:
     timestamp_at: datetime | None
     in_history: bool
     key_id: str | None = None
+    timestamp_demo: bool = False  # by `make run`'s demonstration authority, which proves nothing to a third party
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -72,13 +74,30 @@ def _classify(name: str, content: bytes, bundle: Bundle) -> None:
         bundle.tsr = content
 
 
+def _pdf_attachments(content: bytes) -> list[tuple[str, bytes]]:
+    """The files attached to a PDF: a certificate carries its receipt, signature and token."""
+    try:
+        attached = [(name, data) for name, versions in PdfReader(io.BytesIO(content)).attachments.items()
+                    for data in versions]
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds of errors on a damaged or hostile PDF
+        raise UploadError("malformed") from None
+    if sum(len(data) for _, data in attached) > 4 * MAX_UPLOAD:
+        raise UploadError("too_large")
+    if not attached:
+        raise UploadError("pdf_without_receipt")
+    return attached
+
+
 def read_upload(files: list[tuple[str, bytes]]) -> Bundle:
-    """Read uploaded files (a proof folder zip, or a receipt with its signature and token) into a bundle."""
+    """Read uploaded files (a certificate PDF, a proof folder zip, or a receipt with its signature and token)."""
     if sum(len(content) for _, content in files) > MAX_UPLOAD:
         raise UploadError("too_large")
     bundle = Bundle()
     for name, content in files:
-        if content[:4] == b"PK\x03\x04":
+        if content[:5] == b"%PDF-":
+            for attached_name, attached in _pdf_attachments(content):
+                _classify(attached_name, attached, bundle)
+        elif content[:4] == b"PK\x03\x04":
             try:
                 with zipfile.ZipFile(io.BytesIO(content)) as archive:
                     members = [m for m in archive.infolist() if not m.is_dir()]
@@ -90,8 +109,10 @@ def read_upload(files: list[tuple[str, bytes]]) -> Bundle:
                             _classify(member.filename, archive.read(member), bundle)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError):
                 raise UploadError("malformed") from None
-        else:
+        elif content[:1] in (b"{", b"\x30") or name.endswith(".tsr"):
             _classify(name, content, bundle)
+        else:
+            raise UploadError("unsupported")
     if bundle.receipt is None:
         raise UploadError("no_receipt")
     return bundle
@@ -138,4 +159,5 @@ def verify_bundle(bundle: Bundle) -> Verdict:
     stored = Proof.query.filter_by(uuid=receipt_id).first() if "\x00" not in receipt_id else None
     in_history = stored is not None and stored.receipt_sha256 == digest
     return Verdict(receipt=receipt, receipt_sha256=digest, signature=signature, timestamp=timestamp,
-                   timestamp_at=at, in_history=in_history, key_id=kid)
+                   timestamp_at=at, in_history=in_history, key_id=kid,
+                   timestamp_demo=timestamp == "valid" and is_demo_token(bundle.tsr))

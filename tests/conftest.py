@@ -105,6 +105,9 @@ def app_config(database_url, redis_url, tmp_path):
         "RATELIMIT_STORAGE_URI": "memory://",
         "DEV_OUTBOX": False,
         "WTF_CSRF_ENABLED": False,
+        # No authority unless a test asks for one (the `tsa` fixture), whatever `make run` left in instance/.
+        "TSA_URL": None,
+        "TSA_CA_FILE": None,
     }
 
 
@@ -219,7 +222,7 @@ def mail_outbox(app):
 @pytest.fixture(scope="session")
 def local_tsa(tmp_path_factory):
     """A real RFC 3161 authority on the loopback: `openssl ts -reply` behind a tiny HTTP server."""
-    from local_tsa import LocalTSA
+    from jobs.demo_tsa import LocalTSA
 
     authority = LocalTSA(tmp_path_factory.mktemp("tsa"))
     yield authority

@@ -18,7 +18,7 @@ SIGNING_KEY = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="
 def prod(app_config):
     """The app as production runs it (real CSRF off only to keep the posts short)."""
     application = create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET,
-                              "SIGNING_KEY": SIGNING_KEY, "TESTING": False})
+                              "SIGNING_KEY": SIGNING_KEY, "TSA_URL": "https://tsa.example/tsa", "TESTING": False})
     with application.app_context():
         yield application
 
@@ -33,6 +33,12 @@ def test_debug_is_refused_in_production(app_config):
     with pytest.raises(RuntimeError, match="Debug"):
         create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET,
                     "SIGNING_KEY": SIGNING_KEY, "DEBUG": True})
+
+
+def test_production_refuses_to_start_without_a_time_stamping_authority(app_config):
+    with pytest.raises(RuntimeError, match="TSA_URL"):
+        create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET,
+                    "SIGNING_KEY": SIGNING_KEY, "TSA_URL": None})
 
 
 def test_headers_no_store_hsts_and_permissions(prod):

@@ -16,10 +16,15 @@ bp = Blueprint("public", __name__)
 def upload_error_message(code: str) -> str:
     """The visitor's words for an upload that cannot be verified."""
     return {
-        "too_large": _("Le fichier dépasse 1 Mio : déposez le reçu (.json) ou le dossier de preuve (.zip) tels "
-                       "que téléchargés."),
-        "malformed": _("Ce fichier n'est pas lisible : déposez un reçu JSON ou un dossier de preuve ZIP intact."),
+        "too_large": _("Le fichier dépasse 1 Mio : déposez le certificat (.pdf), le reçu (.json) ou le dossier de "
+                       "preuve (.zip) tels que téléchargés."),
+        "malformed": _("Ce fichier n'est pas lisible : déposez un certificat PDF, un reçu JSON ou un dossier de "
+                       "preuve ZIP intacts."),
         "no_receipt": _("Aucun reçu de consentement trouvé dans ce fichier."),
+        "pdf_without_receipt": _("Ce PDF ne contient pas de reçu signé : déposez le certificat tel que téléchargé "
+                                 "ou reçu par email, sans l'avoir imprimé ni réenregistré."),
+        "unsupported": _("Ce type de fichier n'est pas pris en charge : déposez le certificat (.pdf), le dossier de "
+                         "preuve (.zip) ou le reçu (.json) avec sa signature (.sig.json) et son jeton (.tsr)."),
         "missing": _("Choisissez un fichier à vérifier."),
     }[code]
 

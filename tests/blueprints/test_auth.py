@@ -91,7 +91,7 @@ def test_production_session_cookie_is_secure_httponly_lax(app_config):
     from conftest import PRODUCTION_SECRET
 
     prod = create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET, "SESSION_COOKIE_SECURE": True,
-                       "SIGNING_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="})
+                       "SIGNING_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=", "TSA_URL": "https://tsa.example/tsa"})
     with prod.app_context():
         client = prod.test_client()
         from conftest import make_sender

@@ -4,9 +4,33 @@ import io
 import json
 import zipfile
 
+from pypdf import PdfReader, PdfWriter
+
 from conftest import accept_one
 from consents.canonical import canonical_json
 from consents.evidence_models import Proof
+
+
+def _plain_pdf() -> bytes:
+    """A PDF with no attachment, as a printed or re-saved certificate would be."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _with_attachments(pdf: bytes, replace: dict[str, bytes]) -> bytes:
+    """The same pages with the same attachments, except those in `replace` (a tamperer's re-save)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    writer = PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    for name, versions in reader.attachments.items():
+        writer.add_attachment(name, replace.get(name, versions[0]))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def _dossier(logged_in, proof):
@@ -74,7 +98,10 @@ def test_garbage_oversized_and_empty_uploads_get_clear_messages(app, client):
     for files, message in (
         ([("x.json", b"{not json")], "Ce fichier n'est pas lisible"),
         ([("x.zip", b"PK\x03\x04broken zip")], "Ce fichier n'est pas lisible"),
-        ([("x.bin", b"\x00\x01\x02")], "Aucun reçu de consentement trouvé"),
+        ([("x.bin", b"\x00\x01\x02")], "Ce type de fichier n'est pas pris en charge"),
+        ([("photo.png", b"\x89PNG\r\n\x1a\n")], "Ce type de fichier n'est pas pris en charge"),
+        ([("x.pdf", b"%PDF-1.7 broken")], "Ce fichier n'est pas lisible"),
+        ([("autre.pdf", _plain_pdf())], "Ce PDF ne contient pas de reçu signé"),
         ([("x.json", b'{"consentReceiptID": 5}')], "Ce fichier n'est pas lisible"),
         ([("big.json", b"{" + b" " * (1024 * 1024 + 10) + b"}")], "Le fichier dépasse 1 Mio"),
         ([("big.json", b" " * (3 * 1024 * 1024))], "Le fichier dépasse 1 Mio"),
@@ -124,3 +151,41 @@ def test_cli_verifies_offline(app, tsa, logged_in, run_jobs, tmp_path):
         logged_in.get(f"/gestionnaire/contacts/{proof.consent_id}/preuve/recu.sig.json").data)
     result = runner.invoke(args=["proofs", "verify", str(tmp_path / "recu.json"), str(tmp_path / "recu.sig.json")])
     assert result.exit_code == 1 and "Signature : INVALIDE" in result.output
+
+
+def test_the_certificate_pdf_itself_verifies_on_the_page_and_with_the_cli(app, tsa, logged_in, run_jobs, client,
+                                                                           tmp_path):
+    accept_one(logged_in)
+    run_jobs()
+    proof = Proof.query.one()
+    pdf = logged_in.get(f"/gestionnaire/contacts/{proof.consent_id}/preuve/certificat.pdf").data
+    logged_in.post("/deconnexion")
+    response = _upload(client, ("certificat.pdf", pdf))
+    body = _text(response)
+    assert response.status_code == 200
+    for expected in ("Signature valide", "Horodatage valide", "Oui, ce reçu exact y figure", proof.uuid):
+        assert expected in body, expected
+    assert "démonstration" not in body  # the tests' authority is not the demonstration one
+    (tmp_path / "certificat.pdf").write_bytes(pdf)
+    result = app.test_cli_runner().invoke(args=["proofs", "verify", str(tmp_path / "certificat.pdf")])
+    assert result.exit_code == 0, result.output
+    assert "Signature : valide" in result.output and "Horodatage : valide" in result.output
+    assert "Dans l'historique : oui" in result.output
+
+
+def test_a_certificate_with_a_tampered_embedded_receipt_is_rejected(app, tsa, logged_in, run_jobs, client, tmp_path):
+    accept_one(logged_in)
+    run_jobs()
+    proof = Proof.query.one()
+    pdf = logged_in.get(f"/gestionnaire/contacts/{proof.consent_id}/preuve/certificat.pdf").data
+    forged = json.loads(proof.receipt)
+    forged["piiPrincipal"]["email"] = "autre@example.fr"
+    tampered = _with_attachments(pdf, {"recu.json": canonical_json(forged)})
+    body = _text(_upload(client, ("certificat.pdf", tampered)))
+    assert "Signature invalide" in body and "Horodatage invalide" in body and "Non, ce reçu n'y figure pas" in body
+    (tmp_path / "certificat.pdf").write_bytes(tampered)
+    result = app.test_cli_runner().invoke(args=["proofs", "verify", str(tmp_path / "certificat.pdf")])
+    assert result.exit_code == 1 and "Signature : INVALIDE" in result.output
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    result = app.test_cli_runner().invoke(args=["proofs", "verify", str(tmp_path / "photo.png")])
+    assert result.exit_code == 2 and "non pris en charge" in result.output

@@ -109,7 +109,9 @@ def test_production_app_does_not_start_without_a_signing_key(app_config):
     from consents.keys import SigningKeyError
 
     with pytest.raises(SigningKeyError):
-        create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET})
+        create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET,
+                    "TSA_URL": "https://tsa.example/tsa"})
     key = base64.b64encode(Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())).decode()
-    assert create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET, "SIGNING_KEY": key})
+    assert create_app({**app_config, "APP_ENV": "production", "SECRET_KEY": PRODUCTION_SECRET, "SIGNING_KEY": key,
+                       "TSA_URL": "https://tsa.example/tsa"})
