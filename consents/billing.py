@@ -96,12 +96,16 @@ def _in_month(sender_id: int, month: date):
     return Charge.sender_id == sender_id, Charge.created_at >= start, Charge.created_at < end
 
 
+def _totals(rows) -> Totals:
+    """Totals from (unit price, count) pairs, summed exactly in Decimal whatever the database returns."""
+    return Totals(sum(count for _price, count in rows),
+                  sum((Decimal(price) * count for price, count in rows), Decimal("0.00")))
+
+
 def month_totals(sender_id: int, month: date) -> Totals:
-    """One sender's totals for one month (so far, for the current one), summed exactly per unit price."""
-    rows = db.session.execute(select(Charge.amount_ht, func.count()).where(*_in_month(sender_id, month))
-                              .group_by(Charge.amount_ht)).all()
-    return Totals(sum(count for _price, count in rows), sum((Decimal(price) * count for price, count in rows),
-                                                               Decimal("0.00")))
+    """One sender's totals for one month (so far, for the current one)."""
+    return _totals(db.session.execute(select(Charge.amount_ht, func.count()).where(*_in_month(sender_id, month))
+                                      .group_by(Charge.amount_ht)).all())
 
 
 def statements(sender_id: int) -> list[Statement]:
@@ -131,34 +135,35 @@ def _lock_counter() -> StatementCounter:
                               .execution_options(populate_existing=True)).scalar_one()
 
 
-def _issue(sender_id: int, month: date) -> Statement | None:
-    """Issue one sender's statement of a month in its own transaction; None when it exists already."""
-    try:
-        counter = _lock_counter()  # concurrent closings queue here, so the check below sees the other's statement
-        if find_statement(sender_id, month) is not None:
-            db.session.rollback()
-            return None
-        totals = month_totals(sender_id, month)
-        counter.last_number += 1
-        statement = Statement(number=f"{NUMBER_PREFIX}{counter.last_number:06d}", sender_id=sender_id, month=month,
-                              consents=totals.consents, total_ht=totals.ht, vat_rate=VAT_RATE, vat=totals.vat,
-                              total_ttc=totals.ttc, issued_at=clock.now())
-        db.session.add(statement)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return statement
-
-
 def close_month(month: date) -> list[Statement]:
-    """Issue the statement of every sender charged in a month that has ended; closing it again issues none."""
+    """Issue, in one transaction, the statement of every sender charged in a month that has ended and has none yet.
+
+    Closing a month again issues nothing; closings run at once queue on the counter and issue each statement once.
+    """
     month = month.replace(day=1)
     start, end = utc_bounds(month)
     if end > clock.now():
         raise RuleError(_l("Un mois ne peut être clos qu'une fois terminé."))
-    sender_ids = db.session.execute(select(Charge.sender_id).distinct()
-                                    .where(Charge.created_at >= start, Charge.created_at < end)
-                                    .order_by(Charge.sender_id)).scalars().all()
-    issued = [_issue(sender_id, month) for sender_id in sender_ids]
-    return [statement for statement in issued if statement is not None]
+    try:
+        counter = _lock_counter()  # taken first: the query below then sees every statement a concurrent closing made
+        closed = select(Statement.sender_id).where(Statement.month == month)
+        rows = db.session.execute(
+            select(Charge.sender_id, Charge.amount_ht, func.count())
+            .where(Charge.created_at >= start, Charge.created_at < end, Charge.sender_id.not_in(closed))
+            .group_by(Charge.sender_id, Charge.amount_ht).order_by(Charge.sender_id)).all()
+        per_sender: dict[int, list] = {}
+        for sender_id, price, count in rows:
+            per_sender.setdefault(sender_id, []).append((price, count))
+        issued = []
+        for sender_id, prices in per_sender.items():
+            totals = _totals(prices)
+            counter.last_number += 1
+            issued.append(Statement(number=f"{NUMBER_PREFIX}{counter.last_number:06d}", sender_id=sender_id,
+                                    month=month, consents=totals.consents, total_ht=totals.ht, vat_rate=VAT_RATE,
+                                    vat=totals.vat, total_ttc=totals.ttc, issued_at=clock.now()))
+        db.session.add_all(issued)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return issued

@@ -34,7 +34,7 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_charge')),
         sa.UniqueConstraint('request_id', name=op.f('uq_charge_request_id')),
     )
-    op.create_index('ix_charge_sender_created', 'charge', ['sender_id', 'created_at'], unique=False)
+    op.create_index('ix_charge_sender_created', 'charge', ['sender_id', 'created_at', 'amount_ht'], unique=False)
     op.create_index(op.f('ix_charge_consent_id'), 'charge', ['consent_id'], unique=False)
     op.create_table(
         'statement',

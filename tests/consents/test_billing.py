@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from conftest import PG_URL, accept_one, ask, latest_email, link_from, login, make_sender
 from consents.billing import close_month, month_of, month_totals, totals_for, utc_bounds
@@ -49,6 +50,17 @@ def test_an_accepted_request_is_charged_once_with_its_proof(logged_in, client):
     consent = Consent.query.one()
     assert charge.amount_ht == Decimal("0.99") and charge.consent_id == consent.id
     assert charge.proof_uuid == Proof.query.one().uuid and charge.contact_id == consent.contact_id
+
+
+def test_the_database_refuses_a_second_charge_for_one_acceptance(logged_in):
+    accept_one(logged_in)
+    [charge] = _charges()
+    db.session.add(Charge(sender_id=charge.sender_id, consent_id=charge.consent_id, contact_id=charge.contact_id,
+                          request_id=charge.request_id, proof_uuid=charge.proof_uuid, amount_ht=Decimal("0.99")))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert len(_charges()) == 1
 
 
 def test_refusals_expiries_reminders_and_resends_are_free(logged_in, client, frozen_now):
