@@ -5,6 +5,8 @@ import csv
 import io
 from datetime import date, datetime
 
+from pypdf import PdfReader
+
 from conftest import accept_one, ask, latest_email, link_from, login, make_sender
 from consents.billing import close_month
 from consents.billing_models import Statement
@@ -50,6 +52,10 @@ def test_a_closed_month_has_its_statement_as_pdf_and_csv(logged_in, client, froz
     pdf = logged_in.get(f"/gestionnaire/facturation/releves/{statement.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     assert 'filename="releve-REL-000001.pdf"' in pdf.headers["Content-Disposition"]
+    words = " ".join(PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text().split()).replace("\u202f", " ")
+    for expected in ("REL-000001", "Cabinet Martin Gestion", "mars 2026", "Total HT 1,98 €", "TVA à 20 % 0,40 €",
+                     "Total TTC 2,38 €", "n'est pas une facture électronique", "paul@example.fr"):
+        assert expected in words, expected
     response = logged_in.get(f"/gestionnaire/facturation/releves/{statement.id}.csv")
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     proofs = {p.consent.contact.email: p.uuid for p in Proof.query.all()}
