@@ -12,6 +12,7 @@ from rq.job import Job
 
 from consents.accounts import sign_up
 from consents.models import User
+from jobs.billing import close_previous_month
 from jobs.evidence import checkpoint_chains
 from jobs.maintenance import nightly_expiry, send_reminders, sweep_outbox
 from jobs.queue import get_queue
@@ -104,9 +105,9 @@ def register(app: Flask) -> None:
         click.echo(f"{len(targets)} job(s) remis en file.")
 
     @jobs.command("run")
-    @click.argument("name", type=click.Choice(["expiry", "reminders", "sweep", "checkpoint"]))
+    @click.argument("name", type=click.Choice(["expiry", "reminders", "sweep", "checkpoint", "billing"]))
     def run_now(name):
         """Run one scheduled job now, in this process."""
         result = {"expiry": nightly_expiry, "reminders": send_reminders, "sweep": sweep_outbox,
-                  "checkpoint": checkpoint_chains}[name]()
+                  "checkpoint": checkpoint_chains, "billing": close_previous_month}[name]()
         click.echo(f"{name}: {result}")

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 
 from consents import clock
+from consents.billing import charge_acceptance
 from consents.db import db
 from consents.emails import queue_request_email
 from consents.events import event_time, record_event
@@ -222,8 +223,10 @@ def answer_request(request: ConsentRequest, *, accept: bool, text: ConsentText, 
                          })
     outcome.consent_ids.append(consent.id)
     if accept:
-        # Same transaction: no acceptance without its signed receipt.
-        outcome.wrote(*issue_proof(consent, event, request))
+        # Same transaction: no acceptance without its signed receipt and its charge.
+        proof, *emails = issue_proof(consent, event, request)
+        outcome.wrote(proof, *emails)
+        charge_acceptance(consent, request, proof)
     db.session.commit()
     db.session.refresh(request)
     return outcome

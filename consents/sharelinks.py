@@ -112,6 +112,12 @@ def answer_confirmation(confirmation: LinkConfirmation, *, accept: bool, text: C
     at = clock.now()
     if confirmation.expires_at <= at:
         raise ConfirmationExpired()
+    # A double click or a second tab waits on this lock, then finds the answer recorded: one consent, one charge.
+    answered = db.session.execute(select(LinkConfirmation.request_id).where(LinkConfirmation.id == confirmation.id)
+                                  .with_for_update()).scalar_one()
+    if answered is not None:
+        db.session.rollback()
+        return Outcome()
     link = confirmation.link
     contact = Contact.query.filter_by(sender_id=link.sender_id, email=confirmation.email).first()
     if contact is None:
