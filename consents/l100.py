@@ -5,14 +5,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import lazyload
 
 from consents import clock
 from consents.db import db
 from consents.evidence_models import Proof
 from consents.models import ACCEPTED, PENDING, REFUSED, REVOKED, Consent, Contact
-from consents.rules import RuleError, normalise_email
+from consents.rules import Recipient, RuleError, normalise_email
 
 LRE, AVIS = "lre", "avis"
 MAIL_TYPES = (LRE, AVIS)
@@ -52,6 +52,30 @@ class Verdict:
         return _("%(type)s : %(why)s", type=prefix, why=_REFUSALS[self.reason])
 
 
+def consent_needed(kind: str, mail_type: str) -> bool:
+    """True unless the law lets the sender do without: an LRE to a professional."""
+    return not (kind == PROFESSIONAL and mail_type == LRE)
+
+
+def why_asked(kind: str, lre: bool, avis: bool) -> list:
+    """Why a recipient of this kind is asked for this scope, in words that never overstate the law (lazy strings)."""
+    if kind != PROFESSIONAL:
+        return [_l("La loi (article L100 du Code des postes et des communications électroniques) exige votre accord "
+                   "préalable.")]
+    reasons = []
+    if lre:
+        reasons.append(_l("En tant que professionnel, la loi ne vous impose pas de donner votre accord pour recevoir "
+                          "des lettres recommandées électroniques : il vous est demandé par choix de l'expéditeur."))
+    if avis:
+        reasons.append(_l("Votre accord est demandé avant tout envoi d'avis électronique."))
+    return reasons
+
+
+def needless_lre(recipients: list[Recipient], lre: bool) -> list[Recipient]:
+    """The recipients an ask would ask for an LRE consent the law does not require of them (professionals)."""
+    return [r for r in recipients if lre and not consent_needed(r.kind, LRE)]
+
+
 def check_mail_type(mail_type: str) -> str:
     """Return the mail type or raise RuleError when it is neither 'lre' nor 'avis'."""
     if mail_type not in MAIL_TYPES:
@@ -67,7 +91,7 @@ def verdict(contact: Contact | None, consent: Consent | None, mail_type: str, at
         return Verdict(mail_type, False, "unknown", None, None)
     if consent is not None and consent.status == PAPER:  # the recipient's choice of paper wins, even over the law
         return Verdict(mail_type, False, "paper", consent.decided_at or consent.changed_at, None)
-    if contact.kind == PROFESSIONAL and mail_type == LRE:
+    if not consent_needed(contact.kind, mail_type):
         return Verdict(mail_type, True, "not_required", None, None)
     if consent is None:
         return Verdict(mail_type, False, "unknown", None, None)
@@ -114,12 +138,17 @@ def check(sender_id: int, email: str, mail_type: str) -> Verdict:
     return replace(found, proof_id=row[2]) if found.reason == "consent" else found
 
 
-def sendable_filter(sender_id: int, mail_type: str) -> list:
-    """SQL conditions on Consent selecting what verdict() allows now for a sender and mail type."""
+def sendable(sender_id: int, mail_type: str):
+    """SQL condition on a sender's Consent rows selecting exactly those verdict() allows now for `mail_type`."""
     consented = and_(Consent.status == ACCEPTED, _SCOPE_COLUMN[check_mail_type(mail_type)].is_(True),
                      Consent.withdrawal_requested_at.is_(None))
-    professional = false()
-    if mail_type == LRE:
-        professional = and_(Consent.status != PAPER, Consent.contact_id.in_(
-            select(Contact.id).where(Contact.sender_id == sender_id, Contact.kind == PROFESSIONAL)))
-    return [Consent.sender_id == sender_id, or_(consented, professional)]
+    if mail_type == AVIS:
+        return consented
+    # Read through the (sender_id, kind) index of contact: the manager's list itself never joins contacts.
+    professionals = select(Contact.id).where(Contact.sender_id == sender_id, Contact.kind == PROFESSIONAL)
+    return or_(consented, and_(Consent.status != PAPER, Consent.contact_id.in_(professionals)))
+
+
+def verdicts(consent: Consent) -> list[Verdict]:
+    """The badges of one consent's row: LRE, then avis, as of now."""
+    return [verdict(consent.contact, consent, mail_type) for mail_type in MAIL_TYPES]
