@@ -11,7 +11,7 @@ def home():
     """The front page for visitors; a signed-in sender goes on to their manager."""
     if current_user.is_authenticated:
         return redirect(url_for("sender.manager"))
-    return render_template("public/home.html")
+    return render_template("public/home.html", min_delay=MIN_DELAY_DAYS, max_delay=MAX_DELAY_DAYS)
 
 
 @bp.route("/faq")
