@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from consents.db import db
 from consents.l100 import why_asked
+from consents.links import public_url
 from consents.models import ConsentRequest, OutboundEmail, Sender
 from consents.sealed import MARKER, seal
 
@@ -45,4 +46,5 @@ def queue_request_email(request: ConsentRequest, sender: Sender, link: str, *, r
     return compose("reminder" if reminder else "request", "consent_request", to=contact.email,
                    subject=subject, sender=sender, request_id=request.id, contact=contact,
                    request=request, secret=("link", link), reminder=reminder,
-                   why=why_asked(contact.kind, request.scope_lre, request.scope_avis))
+                   why=why_asked(contact.kind, request.scope_lre, request.scope_avis),
+                   faq_link=public_url("public.faq") + "#pourquoi")

@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import lazyload
 
 from consents import clock
@@ -140,7 +140,8 @@ def check(sender_id: int, email: str, mail_type: str) -> Verdict:
 
 def sendable(sender_id: int, mail_type: str):
     """SQL condition on a sender's Consent rows selecting exactly those verdict() allows now for `mail_type`."""
-    consented = and_(Consent.status == ACCEPTED, _SCOPE_COLUMN[check_mail_type(mail_type)].is_(True),
+    # Written as the partial indexes ix_consent_sender_scope_*_given read it (PostgreSQL turns `= true` into the column).
+    consented = and_(Consent.status == ACCEPTED, _SCOPE_COLUMN[check_mail_type(mail_type)] == true(),
                      Consent.withdrawal_requested_at.is_(None))
     if mail_type == AVIS:
         return consented

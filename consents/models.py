@@ -97,6 +97,10 @@ class Consent(db.Model):
         db.Index("ix_consent_sender_withdrawal", "sender_id",
                  postgresql_where=db.text("withdrawal_requested_at IS NOT NULL"),
                  sqlite_where=db.text("withdrawal_requested_at IS NOT NULL")),
+        *(db.Index(f"ix_consent_sender_{scope}_given", "sender_id", "changed_at", "id",  # consents.l100.sendable
+                   postgresql_where=db.text(f"status = 'accepted' AND {scope} AND withdrawal_requested_at IS NULL"),
+                   sqlite_where=db.text(f"status = 'accepted' AND {scope} AND withdrawal_requested_at IS NULL"))
+          for scope in ("scope_lre", "scope_avis")),
     )
 
     id = db.Column(db.Integer, primary_key=True)

@@ -98,6 +98,8 @@ def test_a_private_person_is_told_the_law_requires_consent_and_why(logged_in):
     page = logged_in.get(link_from(email.sent_text)).get_data(as_text=True)
     assert "exige votre accord préalable" in email.text_body and "exige votre accord préalable" in page
     assert 'href="/faq#pourquoi">Pourquoi cette demande ?</a>' in page
+    assert "Pourquoi cette demande ? http://consent.test/faq#pourquoi" in email.text_body
+    assert 'href="http://consent.test/faq#pourquoi"' in email.html_body
 
 
 def test_refusal_by_a_professional_does_not_promise_paper(logged_in):

@@ -20,7 +20,7 @@ def test_front_page_and_faq_in_french_and_english_at_360(live_server):
     from playwright.sync_api import expect, sync_playwright
 
     base_url, server_errors = live_server
-    pages = Pages("public-pages")
+    pages = Pages("public-flow")
     problems: list[str] = []
     expect.set_options(timeout=TIMEOUT_MS)
 
@@ -63,7 +63,7 @@ def test_front_page_and_faq_in_french_and_english_at_360(live_server):
                 expect(visitor.get_by_role("heading", level=1)).to_have_text("Legal notice")
                 pages.check(visitor, "legal-notice-en")
             except Exception:
-                visitor.screenshot(path=str(ARTIFACTS / "public-pages-failure.png"), full_page=True)
+                visitor.screenshot(path=str(ARTIFACTS / "public-flow-failure.png"), full_page=True)
                 raise
         finally:
             browser.close()
