@@ -73,7 +73,7 @@ class Contact(db.Model):
     """A recipient in one sender's book, unique per sender and normalised email."""
 
     __table_args__ = (db.UniqueConstraint("sender_id", "email", name="uq_contact_sender_email"),
-                      db.Index("ix_contact_sender_kind", "sender_id", "kind"))  # «Envoi LRE possible»: professionals
+                      db.Index("ix_contact_sender_kind", "sender_id", "kind", "id"))  # «Envoi LRE possible»: professionals
 
     id = db.Column(db.Integer, primary_key=True)
     sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False)

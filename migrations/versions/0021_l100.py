@@ -15,7 +15,8 @@ SCOPES = ('scope_lre', 'scope_avis')
 
 
 def upgrade():
-    op.create_index('ix_contact_sender_kind', 'contact', ['sender_id', 'kind'], unique=False)
+    # With the id, the «Envoi LRE possible» subquery reads this index alone.
+    op.create_index('ix_contact_sender_kind', 'contact', ['sender_id', 'kind', 'id'], unique=False)
     for scope in SCOPES:
         given = sa.text(f"status = 'accepted' AND {scope} AND withdrawal_requested_at IS NULL")
         op.create_index(f'ix_consent_sender_{scope}_given', 'consent', ['sender_id', 'changed_at', 'id'], unique=False,
