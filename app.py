@@ -23,6 +23,7 @@ from blueprints.sender import bp as sender_bp
 from blueprints.support import bp as support_bp
 from consents.clock import days_until
 from consents.keys import load_key
+from consents.l100 import verdicts
 from consents.accounts import load_session_user
 from extensions import LANGUAGES, babel, csrf, db, htmx, limiter, login_manager, mail, migrate
 from hardening import check_config, register_hardening
@@ -94,6 +95,9 @@ def config_from_env(instance_path: str) -> dict:
         "TSA_CA_FILE": os.environ.get("TSA_CA_FILE") or (None if production else _demo_ca(instance_path)),
         # Evidence files of consents obtained offline; the instance folder's `evidence/` when unset.
         "EVIDENCE_DIR": os.environ.get("EVIDENCE_DIR"),
+        # Who runs this instance, for the legal notice and the privacy page; unset, they say it is not given.
+        "OPERATOR": {key: os.environ.get(f"OPERATOR_{key.upper()}", "").strip() for key in
+                     ("name", "address", "siren", "email", "director", "host")},
     }
 
 
@@ -160,7 +164,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_session_user)
 
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, format_percent=format_percent,
-                                 days_left=days_until, iso_date=date.fromisoformat, wants_partial=wants_partial)
+                                 days_left=days_until, iso_date=date.fromisoformat, wants_partial=wants_partial,
+                                 send_verdicts=verdicts)
 
     @app.context_processor
     def inject_language():

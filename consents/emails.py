@@ -6,6 +6,8 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from consents.db import db
+from consents.l100 import why_asked
+from consents.links import public_url
 from consents.models import ConsentRequest, OutboundEmail, Sender
 from consents.sealed import MARKER, seal
 
@@ -40,6 +42,9 @@ def queue_request_email(request: ConsentRequest, sender: Sender, link: str, *, r
                      sender=sender.legal_name)
     else:
         subject = _l("%(sender)s vous demande votre accord pour des recommandés électroniques", sender=sender.legal_name)
-    return compose("reminder" if reminder else "request", "consent_request", to=request.consent.contact.email,
-                   subject=subject, sender=sender, request_id=request.id, contact=request.consent.contact,
-                   request=request, secret=("link", link), reminder=reminder)
+    contact = request.consent.contact
+    return compose("reminder" if reminder else "request", "consent_request", to=contact.email,
+                   subject=subject, sender=sender, request_id=request.id, contact=contact,
+                   request=request, secret=("link", link), reminder=reminder,
+                   why=why_asked(contact.kind, request.scope_lre, request.scope_avis),
+                   faq_link=public_url("public.faq") + "#pourquoi")

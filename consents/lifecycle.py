@@ -15,6 +15,7 @@ from consents.billing import charge_acceptance
 from consents.db import db
 from consents.emails import queue_request_email
 from consents.events import event_time, record_event
+from consents.l100 import LRE, consent_needed
 from consents.links import public_url
 from consents.outcome import Outcome
 from consents.receipts import issue_proof
@@ -127,7 +128,7 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
                 db.session.flush()
             elif consent.expired:
                 _record_expiry(consent)
-            if recipient.kind == "professionnel" and lre and not avis:
+            if lre and not avis and not consent_needed(recipient.kind, LRE):
                 outcome.professional_lre_only.append(recipient)
             request = ConsentRequest(
                 consent=consent, sender_id=sender.id, requested_by_id=user.id, channel="email",

@@ -72,7 +72,8 @@ class AskBatch(db.Model):
 class Contact(db.Model):
     """A recipient in one sender's book, unique per sender and normalised email."""
 
-    __table_args__ = (db.UniqueConstraint("sender_id", "email", name="uq_contact_sender_email"),)
+    __table_args__ = (db.UniqueConstraint("sender_id", "email", name="uq_contact_sender_email"),
+                      db.Index("ix_contact_sender_kind", "sender_id", "kind", "id"))  # «Envoi LRE possible»: professionals
 
     id = db.Column(db.Integer, primary_key=True)
     sender_id = db.Column(db.Integer, db.ForeignKey("sender.id"), nullable=False)
@@ -96,6 +97,10 @@ class Consent(db.Model):
         db.Index("ix_consent_sender_withdrawal", "sender_id",
                  postgresql_where=db.text("withdrawal_requested_at IS NOT NULL"),
                  sqlite_where=db.text("withdrawal_requested_at IS NOT NULL")),
+        *(db.Index(f"ix_consent_sender_{scope}_given", "sender_id", "changed_at", "id",  # consents.l100.sendable
+                   postgresql_where=db.text(f"status = 'accepted' AND {scope} AND withdrawal_requested_at IS NULL"),
+                   sqlite_where=db.text(f"status = 'accepted' AND {scope} AND withdrawal_requested_at IS NULL"))
+          for scope in ("scope_lre", "scope_avis")),
     )
 
     id = db.Column(db.Integer, primary_key=True)

@@ -8,12 +8,14 @@ from sqlalchemy import Integer, String, bindparam, func, null, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from consents.db import db
+from consents.l100 import MAIL_TYPES, sendable
 from consents.models import STATUSES, Consent, ConsentRequest, Contact
 
 PER_PAGE = 25
 INVALID = "invalid"  # filter: the latest request's email was refused for good
 WITHDRAWAL = "withdrawal"  # filter: the recipient asked to withdraw and the sender has not recorded it yet
 FILTERS = (*STATUSES, INVALID, WITHDRAWAL)
+LIST_FILTERS = (*FILTERS, *MAIL_TYPES)  # «Envoi LRE possible», «Envoi avis possible»: listed, not counted
 _FLAGS = {INVALID: Consent.bounced_at, WITHDRAWAL: Consent.withdrawal_requested_at}
 
 
@@ -63,6 +65,8 @@ def manager_filter(sender_id: int, status: str | None, q: str, link_id: int | No
         conditions.append(_FLAGS[status].is_not(None))
     elif status in STATUSES:
         conditions.append(Consent.status_filter(status))
+    elif status in MAIL_TYPES:
+        conditions.append(sendable(sender_id, status))
     q = " ".join(q.split())
     if q:
         conditions.append(Consent.search_text.like(_like_pattern(q), escape="\\"))

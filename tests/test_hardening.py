@@ -83,7 +83,7 @@ def test_nul_bytes_and_huge_ids_get_a_french_page_not_a_500(prod):
 def test_a_nul_byte_in_a_pasted_list_loses_no_good_line(logged_in):
     logged_in.post("/gestionnaire/demander-plusieurs", data={
         "recipients": "un@example.fr;Un;particulier\nde\x00ux@example.fr;Deux\x00;particulier\ntrois@example.fr;Trois;pro",
-        "scope": "lre", "delay": "10"})
+        "scope": "lre", "delay": "10", "professionals": "ask"})
     asked = {r.consent.contact.email for r in ConsentRequest.query.all()}
     assert {"un@example.fr", "trois@example.fr"} <= asked
     assert all("\x00" not in c.contact.name for c in Consent.query.all())

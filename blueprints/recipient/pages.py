@@ -8,6 +8,7 @@ from flask import render_template
 from flask_babel import get_locale
 
 from consents import clock
+from consents.l100 import LRE, consent_needed, why_asked
 from consents.models import ConsentRequest, Sender
 from consents.link_models import LinkConfirmation
 from consents.texts import ConsentText, consent_text
@@ -25,24 +26,35 @@ class AnswerPage:
     answer: str | None
     answered_at: datetime | None
     text: ConsentText
+    kind: str
 
     @property
     def expired(self) -> bool:
         """True when the deadline passed without an answer."""
         return self.answer is None and self.deadline <= clock.now()
 
+    @property
+    def why(self) -> list:
+        """Why this recipient is asked, never claiming the law requires what it does not."""
+        return why_asked(self.kind, self.scope_lre, self.scope_avis)
+
+    @property
+    def paper_without_consent(self) -> bool:
+        """True when a refusal keeps this recipient on paper (not so for an LRE to a professional)."""
+        return not self.scope_lre or consent_needed(self.kind, LRE)
+
 
 def _page(sender: Sender, email: str, lre: bool, avis: bool, deadline: datetime, answer: str | None,
-          answered_at: datetime | None) -> AnswerPage:
+          answered_at: datetime | None, kind: str) -> AnswerPage:
     """The page in the visitor's language."""
     text = consent_text(sender.legal_name, email, lre, avis, str(get_locale()))
-    return AnswerPage(sender, email, lre, avis, deadline, answer, answered_at, text)
+    return AnswerPage(sender, email, lre, avis, deadline, answer, answered_at, text, kind)
 
 
 def request_page(req: ConsentRequest) -> AnswerPage:
     """The answer page of an email request (or of a confirmation already answered)."""
     return _page(req.sender, req.consent.contact.email, req.scope_lre, req.scope_avis, req.deadline, req.answer,
-                 req.answered_at)
+                 req.answered_at, req.consent.contact.kind)
 
 
 def confirmation_page(confirmation: LinkConfirmation) -> AnswerPage:
@@ -50,7 +62,8 @@ def confirmation_page(confirmation: LinkConfirmation) -> AnswerPage:
     if confirmation.request is not None:
         return request_page(confirmation.request)
     link = confirmation.link
-    return _page(link.sender, confirmation.email, link.scope_lre, link.scope_avis, confirmation.expires_at, None, None)
+    return _page(link.sender, confirmation.email, link.scope_lre, link.scope_avis, confirmation.expires_at, None, None,
+                 confirmation.kind)
 
 
 def render_answer(page: AnswerPage, status: int = 200):

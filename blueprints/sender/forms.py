@@ -43,6 +43,8 @@ class _AskBase(_Scoped, FlaskForm):
     )
 
     reminders = BooleanField(_l("Relancer automatiquement quelques jours avant l'échéance"), default=True)
+    # "ask" or "skip" once the sender saw that professionals need not consent to LRE (the warning's buttons set it)
+    professionals = HiddenField()
 
 
 REVOCATION_SOURCE_CHOICES = [

@@ -10,23 +10,18 @@ from blueprints.sender.forms import AskManyForm, AskOneForm
 from consents import clock
 from consents.events import first_event_after, history
 from consents.exports import export_lines
-from consents.lifecycle import remind, request_consents
+from consents.l100 import needless_lre
+from consents.lifecycle import AskOutcome, remind, request_consents
 from consents.models import KINDS, AskBatch
 from consents.link_models import ShareLink
 from consents.outbox import batch_progress
-from consents.queries import FILTERS, list_consents, sender_consent, status_counts
+from consents.queries import LIST_FILTERS, list_consents, sender_consent, status_counts
 from consents.receipts import consent_proof, proof_file
 from consents.rules import Recipient, RuleError, check_name, normalise_email, parse_recipient_list
 from consents.withdrawals import pending_withdrawal
 from jobs.dispatch import dispatch
 
 bp = Blueprint("sender", __name__)
-
-
-@bp.route("/")
-def index():
-    """Send visitors to their manager, or to the login page."""
-    return redirect(url_for("sender.manager" if current_user.is_authenticated else "auth.login"))
 
 
 def _manager_args() -> dict:
@@ -39,7 +34,7 @@ def _manager_args() -> dict:
     link = None
     if request.args.get("lien", "").isdigit() and len(request.args["lien"]) < 10:
         link = ShareLink.query.filter_by(id=int(request.args["lien"]), sender_id=current_user.sender_id).first()
-    return {"status": status if status in FILTERS else "", "q": request.args.get("q", "")[:100].strip(), "page": page,
+    return {"status": status if status in LIST_FILTERS else "", "q": request.args.get("q", "")[:100].strip(), "page": page,
             "link": link}
 
 
@@ -87,10 +82,10 @@ def _ask(form, recipients, errors=()):
     return dispatch(outcome)
 
 
-def _ask_result(form, outcome, errors=()):
+def _ask_result(form, outcome, errors=(), left_out=()):
     """The outcome of an ask: who was asked, who was not and why, and the emails leaving."""
-    return render_template("sender/ask_result.html", outcome=outcome, errors=errors, form=form,
-                           progress=batch_progress(outcome.batch_id))
+    return render_template("sender/ask_result.html", outcome=outcome, errors=errors, form=form, left_out=left_out,
+                           progress=batch_progress(outcome.batch_id) if outcome.batch_id else None)
 
 
 @bp.route("/gestionnaire/demander", methods=["GET", "POST"])
@@ -104,14 +99,19 @@ def ask_one():
         form.kind.data = request.args.get("type") if request.args.get("type") in KINDS else "particulier"
     if form.validate_on_submit():
         recipient = Recipient(normalise_email(form.email.data), check_name(form.name.data), form.kind.data)
+        if needless_lre([recipient], form.lre) and form.professionals.data != "ask":
+            # Say before sending that the law does not require this; sending it anyway takes one more click.
+            return render_template("sender/ask_one.html", form=form, refusal=None, professional=recipient)
         outcome = _ask(form, [recipient])
         if outcome is not None and outcome.needs_confirmation:
             # Say first when and how this person said no; asking again takes one more deliberate click.
             form.again.data = "1"
-            return render_template("sender/ask_one.html", form=form, refusal=outcome.needs_confirmation[0])
+            return render_template("sender/ask_one.html", form=form, refusal=outcome.needs_confirmation[0],
+                                   professional=None)
         if outcome is not None:
             return _ask_result(form, outcome)
-    return render_template("sender/ask_one.html", form=form, refusal=None), 200 if not form.errors else 422
+    return (render_template("sender/ask_one.html", form=form, refusal=None, professional=None),
+            200 if not form.errors else 422)
 
 
 @bp.route("/gestionnaire/demander-plusieurs", methods=["GET", "POST"])
@@ -127,11 +127,19 @@ def ask_many():
         else:
             if not recipients:
                 form.recipients.errors = [_("Aucune ligne valide : corrigez les lignes signalées ci-dessous.")]
-                return render_template("sender/ask_many.html", form=form, line_errors=errors), 422
-            outcome = _ask(form, recipients, errors)
+                return render_template("sender/ask_many.html", form=form, line_errors=errors, professionals=()), 422
+            professionals = needless_lre(recipients, form.lre)
+            if professionals and form.professionals.data not in ("ask", "skip"):
+                # Before anything leaves: the sender keeps these lines or leaves them out.
+                return render_template("sender/ask_many.html", form=form, line_errors=errors,
+                                       professionals=professionals)
+            left_out = professionals if form.professionals.data == "skip" else []
+            recipients = [r for r in recipients if r not in left_out]
+            outcome = _ask(form, recipients, errors) if recipients else AskOutcome()  # every line left out
             if outcome is not None:
-                return _ask_result(form, outcome, errors)
-    return render_template("sender/ask_many.html", form=form, line_errors=()), 200 if not form.errors else 422
+                return _ask_result(form, outcome, errors, left_out)
+    return (render_template("sender/ask_many.html", form=form, line_errors=(), professionals=()),
+            200 if not form.errors else 422)
 
 
 def own(model, row_id: int):

@@ -44,8 +44,12 @@ def test_already_accepted_and_pending_are_told(logged_in, sender_user):
 
 
 def test_professional_lre_notice(logged_in):
-    body = ask(logged_in, email="contact@sarl.example.fr", kind="professionnel", scope="lre").get_data(as_text=True)
-    assert "professionnel n'a pas à consentir" in body
+    warned = ask(logged_in, email="contact@sarl.example.fr", kind="professionnel", scope="lre").get_data(as_text=True)
+    assert "la loi n'exige pas son consentement" in warned and OutboundEmail.query.count() == 0
+    body = logged_in.post("/gestionnaire/demander", data={
+        "email": "contact@sarl.example.fr", "kind": "professionnel", "scope": "lre", "delay": "15",
+        "professionals": "ask"}).get_data(as_text=True)
+    assert "professionnel n'a pas à consentir" in body and OutboundEmail.query.count() == 1
 
 
 def test_ask_many_processes_good_lines_and_reports_bad_ones(logged_in):
