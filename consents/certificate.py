@@ -18,6 +18,7 @@ from fpdf import FPDF
 from consents.events import first_event_after
 from consents.links import public_url
 from consents.evidence_models import Proof
+from consents.postal_models import envelope_lines
 
 FONTS = Path(__file__).resolve().parents[1] / "static" / "fonts"
 # Latin (with Vietnamese), Greek, Cyrillic, punctuation, currency, letterlike symbols, arrows, maths, ligatures:
@@ -87,16 +88,17 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
     controller = receipt["piiControllers"][0]
     principal = receipt["piiPrincipal"]
     scope = {"lre": _("Lettres recommandées électroniques (LRE)"), "avis": _("Avis électroniques")}
-    declared = "declaration" in receipt
+    declared, paper = "declaration" in receipt, "paperChoice" in receipt
     parties = [
         (_("Numéro du reçu"), receipt["consentReceiptID"]),
         *([(_("Nature"), _("Déclaration de l'expéditeur : consentement obtenu hors de la plateforme"))] if declared else []),
         (_("Expéditeur"), controller["piiController"] + (f" (SIREN {controller['siren']})" if controller["siren"] else "")),
         (_("Déclaré par") if declared else _("Demandé par"), controller["requestedBy"] or "—"),
         (_("Destinataire"), principal["name"] or "—"),
-        (_("Adresse email consentie"), principal["email"]),
+        (_("Adresse email") if paper else _("Adresse email consentie"), principal["email"]),
         (_("Type de destinataire"), KINDS.get(principal["kind"], principal["kind"])),
-        (_("Objet du consentement"), ", ".join(scope.get(k, k) for k in receipt["scope"])),
+        (_("Objet du consentement"), ", ".join(scope.get(k, k) for k in receipt["scope"])) if not paper else
+        (_("Choix"), _("Courrier recommandé papier")),
     ]
     if proof.tsr is not None:
         stamp = _("Horodatage RFC 3161 obtenu le %(date)s", date=format_datetime(proof.timestamped_at, "long"))
@@ -107,7 +109,23 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
         (_("Signature"), _("Ed25519, clé %(kid)s — valide", kid=proof.key_id)),
         (_("Horodatage"), stamp),
     ]
-    return parties + (_declared_rows(receipt) if declared else _answer_rows(receipt)) + integrity
+    details = _declared_rows(receipt) if declared else _paper_rows(receipt) if paper else _answer_rows(receipt)
+    return parties + details + integrity
+
+
+def _paper_rows(receipt: dict) -> list[tuple[str, str]]:
+    """Where the recipient wants paper letters, when and how they said so."""
+    address = receipt["paperChoice"]["postalAddress"]
+    how = {"demande": _("Réponse à une demande proposant le papier ou l'électronique"),
+           "retrait": _("Demande faite depuis le lien du reçu de consentement")}
+    return [
+        (_("Adresse postale"), ", ".join(envelope_lines(**address))),
+        (_("Mode de recueil"), how.get(receipt["paperChoice"]["via"], receipt["paperChoice"]["via"])),
+        (_("Choix fait le"), _when(receipt["answer"]["at"])),
+        (_("Adresse IP"), receipt["answer"]["ip"] or "—"),
+        (_("Navigateur"), receipt["answer"]["userAgent"] or "—"),
+        (_("Empreinte de l'événement dans l'historique"), receipt["history"]["eventHash"]),
+    ]
 
 
 def _answer_rows(receipt: dict) -> list[tuple[str, str]]:
@@ -156,8 +174,9 @@ def render_certificate(proof: Proof) -> bytes:
         pdf.set_margins(18, 16, 18)
         pdf.add_page()
         pdf.set_font("DejaVu", "B", 16)
-        pdf.multi_cell(140, 8, _("Certificat de consentement à la réception de lettres recommandées électroniques"),
-                       new_x="LMARGIN", new_y="NEXT")
+        title = (_("Reçu de date certaine : choix du courrier recommandé papier") if "paperChoice" in receipt else
+                 _("Certificat de consentement à la réception de lettres recommandées électroniques"))
+        pdf.multi_cell(140, 8, title, new_x="LMARGIN", new_y="NEXT")
         _qr(pdf, receipt["verificationUrl"], 160, 14, 32)
         pdf.ln(3)
         pdf.set_font("DejaVu", "", 9)
@@ -172,9 +191,10 @@ def render_certificate(proof: Proof) -> bytes:
                                    "ne vaut plus depuis.", date=format_datetime(revoked.created_at, "long"),
                                    asked=revoked.data.get("requested_on")), new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
-        if "declaration" in receipt:
+        notice = (receipt.get("declaration") or receipt.get("paperChoice") or {}).get("notice")
+        if notice:
             pdf.set_font("DejaVu", "B", 9)
-            pdf.multi_cell(0, 5, receipt["declaration"]["notice"], new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 5, notice, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
         for label, value in _rows(receipt, proof):
             pdf.set_font("DejaVu", "B", 9)

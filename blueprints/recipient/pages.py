@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import render_template
 from flask_babel import get_locale
 
+from blueprints.recipient.forms import PaperForm
 from consents import clock
 from consents.models import ConsentRequest, Sender
 from consents.link_models import LinkConfirmation
@@ -25,6 +26,7 @@ class AnswerPage:
     answer: str | None
     answered_at: datetime | None
     text: ConsentText
+    paper_offered: bool = False  # LRO: the recipient chooses between electronic (consent) and paper
 
     @property
     def expired(self) -> bool:
@@ -33,16 +35,16 @@ class AnswerPage:
 
 
 def _page(sender: Sender, email: str, lre: bool, avis: bool, deadline: datetime, answer: str | None,
-          answered_at: datetime | None) -> AnswerPage:
+          answered_at: datetime | None, paper_offered: bool = False) -> AnswerPage:
     """The page in the visitor's language."""
     text = consent_text(sender.legal_name, email, lre, avis, str(get_locale()))
-    return AnswerPage(sender, email, lre, avis, deadline, answer, answered_at, text)
+    return AnswerPage(sender, email, lre, avis, deadline, answer, answered_at, text, paper_offered)
 
 
 def request_page(req: ConsentRequest) -> AnswerPage:
     """The answer page of an email request (or of a confirmation already answered)."""
     return _page(req.sender, req.consent.contact.email, req.scope_lre, req.scope_avis, req.deadline, req.answer,
-                 req.answered_at)
+                 req.answered_at, req.paper_offered)
 
 
 def confirmation_page(confirmation: LinkConfirmation) -> AnswerPage:
@@ -53,6 +55,8 @@ def confirmation_page(confirmation: LinkConfirmation) -> AnswerPage:
     return _page(link.sender, confirmation.email, link.scope_lre, link.scope_avis, confirmation.expires_at, None, None)
 
 
-def render_answer(page: AnswerPage, status: int = 200):
-    """Render the answer page."""
-    return render_template("recipient/answer.html", page=page), status
+def render_answer(page: AnswerPage, status: int = 200, paper_form=None):
+    """Render the answer page; an LRO request's page carries the paper choice's address form."""
+    if paper_form is None and page.paper_offered:
+        paper_form = PaperForm(formdata=None)
+    return render_template("recipient/answer.html", page=page, paper_form=paper_form), status
