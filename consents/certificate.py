@@ -161,6 +161,19 @@ def _declared_rows(receipt: dict) -> list[tuple[str, str]]:
     ]
 
 
+def _end_notice(proof: Proof) -> str | None:
+    """What ended this receipt's consent since it was signed: a revocation, or a later choice of paper letters."""
+    revoked = first_event_after(proof.consent_id, proof.event_id, "revoked")
+    if revoked is not None:
+        return _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement ne vaut plus depuis.",
+                 date=format_datetime(revoked.created_at, "long"), asked=revoked.data.get("requested_on"))
+    paper = first_event_after(proof.consent_id, proof.event_id, "paper_chosen")
+    if paper is not None:
+        return _("COURRIER PAPIER CHOISI le %(date)s par le destinataire : ce reçu ne vaut plus depuis.",
+                 date=format_datetime(paper.created_at, "long"))
+    return None
+
+
 def render_certificate(proof: Proof) -> bytes:
     """Render the French PDF certificate of a proof."""
     receipt = json.loads(proof.receipt)
@@ -184,12 +197,10 @@ def render_certificate(proof: Proof) -> bytes:
                                    "%(url)s", id=proof.uuid, url=receipt["verificationUrl"]),
                        new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4)
-        revoked = first_event_after(proof.consent_id, proof.event_id, "revoked")
-        if revoked is not None:
+        ended = _end_notice(proof)
+        if ended is not None:
             pdf.set_font("DejaVu", "B", 11)
-            pdf.multi_cell(0, 6, _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement "
-                                   "ne vaut plus depuis.", date=format_datetime(revoked.created_at, "long"),
-                                   asked=revoked.data.get("requested_on")), new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6, ended, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
         notice = (receipt.get("declaration") or receipt.get("paperChoice") or {}).get("notice")
         if notice:

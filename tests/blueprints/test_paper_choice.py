@@ -188,8 +188,11 @@ def test_the_withdrawal_link_lets_the_recipient_ask_for_paper(app, logged_in, cl
     assert consent.status == "paper" and PostalAddress.query.one().town == "Paris"
     assert "Votre choix du courrier papier a été transmis" in client.get(path).get_data(as_text=True)
     run_jobs()
-    paper_proof = Proof.query.order_by(Proof.id.desc()).first()
+    consent_proof, paper_proof = Proof.query.order_by(Proof.id).all()
     assert json.loads(paper_proof.receipt)["paperChoice"]["via"] == "retrait"
+    # The consent's own receipt now says, to anyone who checks it, that paper was chosen since.
+    status = client.get(f"/verifier/recu/{consent_proof.uuid}").get_data(as_text=True)
+    assert "Courrier papier choisi le" in status
     subjects = [m.subject for m in mail_outbox]
     assert any("courrier papier demandé" in s for s in subjects)
     [notice] = [m for m in mail_outbox if "demande le retrait" in m.subject]
