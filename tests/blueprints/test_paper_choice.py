@@ -197,3 +197,12 @@ def test_the_withdrawal_link_lets_the_recipient_ask_for_paper(app, logged_in, cl
     assert any("courrier papier demandé" in s for s in subjects)
     [notice] = [m for m in mail_outbox if "demande le retrait" in m.subject]
     assert notice.to == ["gerant@martin-gestion.fr"] and "12 rue des Lilas" in notice.body
+
+
+def test_a_pasted_list_can_be_offered_the_choice(app, logged_in):
+    response = logged_in.post("/gestionnaire/demander-plusieurs", data={
+        "recipients": "a@example.fr;Anne;particulier\nb@example.fr;Bruno;particulier", "mode": "lro",
+        "scope": "lre", "delay": "15"})
+    assert response.status_code == 200
+    assert [r.paper_offered for r in ConsentRequest.query.order_by(ConsentRequest.id)] == [True, True]
+    assert all(e.data.get("offer") == "lro" for e in ConsentEvent.query.filter_by(kind="requested"))
