@@ -26,19 +26,17 @@ def queue_receipt_email(proof: Proof, sender: Sender, withdrawal_token: str, lan
     The copy of a paper choice has no withdrawal link: there is no consent to withdraw.
     """
     contact = proof.consent.contact
+    common = {"to": contact.email, "sender": sender, "language": language, "contact": contact, "proof": proof,
+              "dedup_key": f"receipt-{proof.uuid}",  # one receipt email per proof, however often this runs
+              "verify_link": public_url("public.receipt_status", receipt_id=proof.uuid)}
     if paper:
-        email = compose("paper_receipt", "paper_receipt", to=contact.email, sender=sender, language=language,
+        email = compose("paper_receipt", "paper_receipt", **common,
                         subject=_l("Votre reçu : courrier papier demandé à %(sender)s", sender=sender.legal_name),
-                        dedup_key=f"receipt-{proof.uuid}", contact=contact, proof=proof,
-                        address=envelope_lines(**json.loads(proof.receipt)["paperChoice"]["postalAddress"]),
-                        verify_link=public_url("public.receipt_status", receipt_id=proof.uuid))
+                        address=envelope_lines(**json.loads(proof.receipt)["paperChoice"]["postalAddress"]))
     else:
-        email = compose("receipt", "consent_receipt", to=contact.email, sender=sender, language=language,
+        email = compose("receipt", "consent_receipt", **common,
                         subject=_l("Votre reçu : consentement donné à %(sender)s", sender=sender.legal_name),
-                        dedup_key=f"receipt-{proof.uuid}",  # one receipt email per proof, however often this runs
-                        contact=contact, proof=proof,
-                        secret=("withdrawal_link", public_url("recipient.withdraw", token=withdrawal_token)),
-                        verify_link=public_url("public.receipt_status", receipt_id=proof.uuid))
+                        secret=("withdrawal_link", public_url("recipient.withdraw", token=withdrawal_token)))
     db.session.flush()
     # The PDF is rendered when the email leaves, so it shows the timestamp if the TSA answered by then.
     db.session.add(EmailAttachment(email_id=email.id, filename=certificate_filename(proof),

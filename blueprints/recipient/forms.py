@@ -19,7 +19,6 @@ class LandingForm(FlaskForm):
     kind = SelectField(_l("Vous êtes"), choices=KIND_CHOICES, default="particulier")
 
 
-
 class PaperForm(FlaskForm):
     """The postal address at which a recipient who chooses paper wants their registered letters."""
 
