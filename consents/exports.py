@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased
 
 from consents.db import db
@@ -45,15 +45,17 @@ def export_lines(sender_id: int, *, status: str | None, q: str, link_id: int | N
                    .where(ConsentRequest.consent_id == Consent.id).order_by(ConsentRequest.id.desc()).limit(1)
                    .correlate(Consent).scalar_subquery())
     newer = aliased(PostalAddress)
-    latest_address = select(func.max(newer.id)).where(newer.consent_id == Consent.id).correlate(Consent).scalar_subquery()
+    # Each consent's latest address: one anti-join over the addresses, not a lookup per exported row.
+    address = (select(PostalAddress).where(~select(newer.id).where(newer.consent_id == PostalAddress.consent_id,
+                                                                    newer.id > PostalAddress.id).exists())
+               .subquery())
     rows = db.session.execute(
         select(Contact.email, Contact.name, Contact.kind, Consent.effective_status, Consent.channel,
-               Consent.decided_at, Consent.deadline, latest_link, PostalAddress.line1, PostalAddress.line2,
-               PostalAddress.postcode, PostalAddress.town, latest_proof)
+               Consent.decided_at, Consent.deadline, latest_link, address.c.line1, address.c.line2,
+               address.c.postcode, address.c.town, latest_proof)
         .join(Contact, Contact.id == Consent.contact_id)
         # Only a contact who reads «Papier» gets letters at the address they gave.
-        .outerjoin(PostalAddress, and_(Consent.status == PAPER, PostalAddress.consent_id == Consent.id,
-                                       PostalAddress.id == latest_address))
+        .outerjoin(address, and_(Consent.status == PAPER, address.c.consent_id == Consent.id))
         .where(*manager_filter(sender_id, status, q, link_id))
         .order_by(Consent.changed_at.desc(), Consent.id.desc())
         .execution_options(yield_per=CHUNK)
