@@ -14,6 +14,7 @@ from consents.events import first_event_after
 from consents.evidence_models import Proof
 from consents.links import public_url
 from consents.pdf_fonts import BASE, describe, setup_fonts
+from consents.postal_models import envelope_lines
 from consents.proof_parts import signed_files
 from consents.texts import consent_text
 from consents.timestamps import is_demo_token
@@ -54,16 +55,17 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
     controller = receipt["piiControllers"][0]
     principal = receipt["piiPrincipal"]
     scope = {"lre": _("Lettres recommandées électroniques (LRE)"), "avis": _("Avis électroniques")}
-    declared = "declaration" in receipt
+    declared, paper = "declaration" in receipt, "paperChoice" in receipt
     parties = [
         (_("Numéro du reçu"), receipt["consentReceiptID"]),
         *([(_("Nature"), _("Déclaration de l'expéditeur : consentement obtenu hors de la plateforme"))] if declared else []),
         (_("Expéditeur"), controller["piiController"] + (f" (SIREN {controller['siren']})" if controller["siren"] else "")),
         (_("Déclaré par") if declared else _("Demandé par"), controller["requestedBy"] or "—"),
         (_("Destinataire"), principal["name"] or "—"),
-        (_("Adresse email consentie"), principal["email"]),
+        (_("Adresse email") if paper else _("Adresse email consentie"), principal["email"]),
         (_("Type de destinataire"), KINDS.get(principal["kind"], principal["kind"])),
-        (_("Objet du consentement"), ", ".join(scope.get(k, k) for k in receipt["scope"])),
+        (_("Objet du consentement"), ", ".join(scope.get(k, k) for k in receipt["scope"])) if not paper else
+        (_("Choix"), _("Courrier recommandé papier")),
     ]
     if proof.tsr is not None:
         stamp = _("Horodatage RFC 3161 obtenu le %(date)s", date=format_datetime(proof.timestamped_at, "long"))
@@ -76,7 +78,23 @@ def _rows(receipt: dict, proof: Proof) -> list[tuple[str, str]]:
         (_("Signature"), _("Ed25519, clé %(kid)s — valide", kid=proof.key_id)),
         (_("Horodatage"), stamp),
     ]
-    return parties + (_declared_rows(receipt) if declared else _answer_rows(receipt)) + integrity
+    details = _declared_rows(receipt) if declared else _paper_rows(receipt) if paper else _answer_rows(receipt)
+    return parties + details + integrity
+
+
+def _paper_rows(receipt: dict) -> list[tuple[str, str]]:
+    """Where the recipient wants paper letters, when and how they said so."""
+    address = receipt["paperChoice"]["postalAddress"]
+    how = {"demande": _("Réponse à une demande proposant le papier ou l'électronique"),
+           "retrait": _("Demande faite depuis le lien du reçu de consentement")}
+    return [
+        (_("Adresse postale"), ", ".join(envelope_lines(**address))),
+        (_("Mode de recueil"), how.get(receipt["paperChoice"]["via"], receipt["paperChoice"]["via"])),
+        (_("Choix fait le"), _when(receipt["answer"]["at"])),
+        (_("Adresse IP"), receipt["answer"]["ip"] or "—"),
+        (_("Navigateur"), receipt["answer"]["userAgent"] or "—"),
+        (_("Empreinte de l'événement dans l'historique"), receipt["history"]["eventHash"]),
+    ]
 
 
 def _answer_rows(receipt: dict) -> list[tuple[str, str]]:
@@ -123,32 +141,44 @@ def accepted_text(receipt: dict) -> str | None:
     return rebuilt.body if rebuilt.sha256 == text.get("sha256") else None
 
 
-def _revocation_notice(revoked) -> str:
-    """The line that says the consent no longer holds, naming support and its reason when support revoked it."""
-    date, asked = format_datetime(revoked.created_at, "long"), revoked.data.get("requested_on")
-    if revoked.data.get("by") == "support":
-        return _("RÉVOQUÉ par le support le %(date)s, à la demande du destinataire du %(asked)s (motif : "
-                 "%(reason)s) : ce consentement ne vaut plus depuis.", date=date, asked=asked,
-                 reason=revoked.data.get("reason"))
-    return _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement "
-             "ne vaut plus depuis.", date=date, asked=asked)
+def _end_notice(proof: Proof) -> str | None:
+    """What ended this receipt's consent since it was signed: a revocation (by support, with its reason, or on the
+    sender's record), or a later choice of paper letters."""
+    revoked = first_event_after(proof.consent_id, proof.event_id, "revoked")
+    if revoked is not None:
+        date, asked = format_datetime(revoked.created_at, "long"), revoked.data.get("requested_on")
+        if revoked.data.get("by") == "support":
+            return _("RÉVOQUÉ par le support le %(date)s, à la demande du destinataire du %(asked)s (motif : "
+                     "%(reason)s) : ce consentement ne vaut plus depuis.", date=date, asked=asked,
+                     reason=revoked.data.get("reason"))
+        return _("RÉVOQUÉ le %(date)s, à la demande du destinataire du %(asked)s : ce consentement "
+                 "ne vaut plus depuis.", date=date, asked=asked)
+    paper = first_event_after(proof.consent_id, proof.event_id, "paper_chosen")
+    if paper is not None:
+        return _("COURRIER PAPIER CHOISI le %(date)s par le destinataire : ce reçu ne vaut plus depuis.",
+                 date=format_datetime(paper.created_at, "long"))
+    return None
 
 
 def _blocks(receipt: dict, proof: Proof) -> list[tuple[str, object]]:
     """What the certificate prints, in order, as (kind, content): known before any font is chosen."""
-    blocks = [("title", _("Certificat de consentement à la réception de lettres recommandées électroniques")),
+    paper = "paperChoice" in receipt
+    title = (_("Reçu de date certaine : choix du courrier recommandé papier") if paper else
+             _("Certificat de consentement à la réception de lettres recommandées électroniques"))
+    blocks = [("title", title),
               ("intro", _("Ce certificat reprend le reçu signé n° %(id)s. Scannez le code pour le vérifier : "
                           "%(url)s", id=proof.uuid, url=receipt["verificationUrl"]))]
-    revoked = first_event_after(proof.consent_id, proof.event_id, "revoked")
-    if revoked is not None:
-        blocks.append(("alert", _revocation_notice(revoked)))
+    ended = _end_notice(proof)
+    if ended is not None:
+        blocks.append(("alert", ended))
     if is_demo_token(proof.tsr):
         blocks.append(("alert", _("Horodatage de démonstration : délivré par l'autorité locale de « make run », qui "
                                   "n'est pas une autorité qualifiée ; il ne prouve rien à un tiers.")))
-    if "declaration" in receipt:
-        blocks.append(("notice", receipt["declaration"]["notice"]))
+    notice = (receipt.get("declaration") or receipt.get("paperChoice") or {}).get("notice")
+    if notice:
+        blocks.append(("notice", notice))
     blocks.append(("rows", _rows(receipt, proof)))
-    if "declaration" not in receipt:
+    if "declaration" not in receipt and not paper:
         text = accepted_text(receipt)
         blocks.append(("heading", _("Texte accepté par le destinataire")))
         blocks.append(("quote", text or _("Le texte de la version %(v)s n'a pas pu être reconstitué ici ; son "

@@ -7,17 +7,20 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased
 
 from consents.db import db
 from consents.evidence_models import Proof
-from consents.models import PENDING, Consent, ConsentRequest, Contact
+from consents.models import PAPER, PENDING, Consent, ConsentRequest, Contact
+from consents.postal_models import PostalAddress
 from consents.link_models import ShareLink
 from consents.queries import manager_filter
 
 HEADER = ("email", "nom", "type", "statut", "canal", "date de décision", "date limite", "lien",
-          "identifiant de preuve")
-STATUS_WORDS = {"accepted": "Accepté", "refused": "Refusé", "pending": "En attente", "revoked": "Révoqué"}
+          "adresse ligne 1", "adresse ligne 2", "code postal", "ville", "identifiant de preuve")
+STATUS_WORDS = {"accepted": "Accepté", "refused": "Refusé", "pending": "En attente", "revoked": "Révoqué",
+                "paper": "Papier"}
 CHUNK = 2000
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,10 +44,18 @@ def export_lines(sender_id: int, *, status: str | None, q: str, link_id: int | N
     latest_link = (select(ShareLink.label).join(ConsentRequest, ConsentRequest.link_id == ShareLink.id)
                    .where(ConsentRequest.consent_id == Consent.id).order_by(ConsentRequest.id.desc()).limit(1)
                    .correlate(Consent).scalar_subquery())
+    newer = aliased(PostalAddress)
+    # Each consent's latest address: one anti-join over the addresses, not a lookup per exported row.
+    address = (select(PostalAddress).where(~select(newer.id).where(newer.consent_id == PostalAddress.consent_id,
+                                                                    newer.id > PostalAddress.id).exists())
+               .subquery())
     rows = db.session.execute(
         select(Contact.email, Contact.name, Contact.kind, Consent.effective_status, Consent.channel,
-               Consent.decided_at, Consent.deadline, latest_link, latest_proof)
+               Consent.decided_at, Consent.deadline, latest_link, address.c.line1, address.c.line2,
+               address.c.postcode, address.c.town, latest_proof)
         .join(Contact, Contact.id == Consent.contact_id)
+        # Only a contact who reads «Papier» gets letters at the address they gave.
+        .outerjoin(address, and_(Consent.status == PAPER, address.c.consent_id == Consent.id))
         .where(*manager_filter(sender_id, status, q, link_id))
         .order_by(Consent.changed_at.desc(), Consent.id.desc())
         .execution_options(yield_per=CHUNK)
@@ -54,10 +65,11 @@ def export_lines(sender_id: int, *, status: str | None, q: str, link_id: int | N
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(HEADER)
-    for count, (email, name, kind, state, channel, decided, deadline, link, proof) in enumerate(rows, start=1):
+    for count, (email, name, kind, state, channel, decided, deadline, link, *address, proof) in enumerate(rows, 1):
         writer.writerow([neutralise(cell) for cell in (
             email, name or "", kind, STATUS_WORDS.get(state, state), channel, _local(decided, zone),
-            _local(deadline, zone) if state == PENDING else "", link or "", proof or "")])
+            _local(deadline, zone) if state == PENDING else "", link or "", *(part or "" for part in address),
+            proof or "")])
         if count % CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -20,7 +20,7 @@ from consents.links import public_url
 from consents.outcome import Outcome
 from consents.receipts import issue_proof
 from consents.models import (
-    ACCEPTED, PENDING, REFUSED, REVOKED, AskBatch, Consent, ConsentEvent, ConsentRequest, Contact, RequestToken,
+    ACCEPTED, PAPER, PENDING, REFUSED, REVOKED, AskBatch, Consent, ConsentEvent, ConsentRequest, Contact, RequestToken,
     Sender, User,
 )
 from consents.queries import consents_by_contact, contacts_by_email
@@ -50,10 +50,10 @@ def contact_search_text(contact: Contact | Recipient) -> str:
 
 @dataclass(frozen=True)
 class PastRefusal:
-    """A recipient's explicit «no»: a refusal they answered, or a consent they withdrew; when and how."""
+    """A recipient's explicit «no»: a refusal they answered, a consent they withdrew, paper chosen; when and how."""
 
     recipient: Recipient
-    status: str  # refused or revoked
+    status: str  # refused, revoked or paper
     at: datetime
     how: str  # the answer's channel (email, lien) or the revocation's source (courrier, telephone…)
 
@@ -66,8 +66,8 @@ def past_refusal(consent: Consent | None, recipient: Recipient) -> PastRefusal |
         event = (ConsentEvent.query.filter_by(consent_id=consent.id, kind="revoked")
                  .order_by(ConsentEvent.id.desc()).first())
         return PastRefusal(recipient, REVOKED, consent.revoked_at, (event.data or {}).get("source", "") if event else "")
-    if consent.status == REFUSED and consent.decided_at is not None:
-        return PastRefusal(recipient, REFUSED, consent.decided_at, consent.channel)
+    if consent.status in (REFUSED, PAPER) and consent.decided_at is not None:
+        return PastRefusal(recipient, consent.status, consent.decided_at, consent.channel)
     return None
 
 
@@ -84,10 +84,12 @@ class AskOutcome(Outcome):
 
 
 def request_consents(sender: Sender, user: User, recipients: list[Recipient], delay_days, *,
-                     lre: bool, avis: bool, reminders: bool = True, again: bool = False) -> AskOutcome:
+                     lre: bool, avis: bool, reminders: bool = True, again: bool = False,
+                     paper: bool = False) -> AskOutcome:
     """Ask each recipient for consent and queue their emails, all in one transaction.
 
-    A recipient who refused or withdrew is asked again only when `again` says the sender confirmed it.
+    With `paper` the recipient chooses between electronic (consent) and paper letters (LRO).
+    A recipient who refused, withdrew or chose paper is asked again only when `again` says the sender confirmed it.
     """
     delay = check_delay(delay_days)
     if not (lre or avis):
@@ -133,16 +135,17 @@ def request_consents(sender: Sender, user: User, recipients: list[Recipient], de
             request = ConsentRequest(
                 consent=consent, sender_id=sender.id, requested_by_id=user.id, channel="email",
                 scope_lre=lre, scope_avis=avis, delay_days=delay, deadline=at + timedelta(days=delay),
-                created_at=at, batch_id=batch.id, reminders_enabled=reminders,
+                created_at=at, batch_id=batch.id, reminders_enabled=reminders, paper_offered=paper,
             )
             db.session.add(request)
             db.session.flush()
             consent.status, consent.deadline, consent.channel = PENDING, request.deadline, "email"
             consent.scope_lre, consent.scope_avis = lre, avis
             consent.changed_at, consent.search_text, consent.bounced_at = at, contact_search_text(contact), None
+            offer = {"offer": "lro"} if paper else {}  # the history says that paper was offered too
             record_event(consent.id, "requested", user=user, request_id=request.id,
                          data={"delay_days": delay, "deadline": event_time(request.deadline),
-                               "scope": consent.scope_label_keys, "kind": contact.kind})
+                               "scope": consent.scope_label_keys, "kind": contact.kind, **offer})
             link = public_url("recipient.answer", token=new_token(request))
             email = queue_request_email(request, sender, link)
             email.batch_id = batch.id

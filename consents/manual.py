@@ -12,7 +12,7 @@ from consents.db import db, insert_rows
 from consents.events import GENESIS, chain_event, record_event, write_events
 from consents.evidence_models import EvidenceFile, Proof
 from consents.lifecycle import contact_search_text
-from consents.models import ACCEPTED, PENDING, REFUSED, REVOKED, Consent, Contact, Sender, User
+from consents.models import ACCEPTED, PAPER, PENDING, REFUSED, REVOKED, Consent, Contact, Sender, User
 from consents.outcome import Outcome
 from consents.queries import consents_by_contact, contacts_by_email
 from consents.receipts import signed_proof
@@ -45,12 +45,14 @@ class Declaration:
 
 
 def last_refusal(consent: Consent | None) -> datetime | None:
-    """When a consent was last refused, expired or revoked, or None when that is not its state."""
+    """When a consent was last refused, expired, revoked or turned to paper, or None when that is not its state."""
     if consent is None:
         return None
     status = consent.effective_status
     if status == REVOKED:
         return consent.revoked_at
+    if status == PAPER:
+        return consent.decided_at
     if status == REFUSED:
         return consent.deadline if consent.status == PENDING else (consent.decided_at or consent.changed_at)
     return None
@@ -133,6 +135,7 @@ SKIP_REASONS = {
     PENDING: _l("demande en attente : pas de doublon"),
     REFUSED: _l("refus enregistré : un import ne le change jamais en accord"),
     REVOKED: _l("consentement retiré : un import ne le change jamais en accord"),
+    PAPER: _l("courrier papier choisi : un import ne le change jamais en accord"),
 }
 
 

@@ -12,8 +12,8 @@ from consents.db import db
 from consents.sealed import reveal
 
 KINDS = ("particulier", "professionnel", "administration")
-PENDING, ACCEPTED, REFUSED, REVOKED = "pending", "accepted", "refused", "revoked"
-STATUSES = (ACCEPTED, REFUSED, PENDING, REVOKED)
+PENDING, ACCEPTED, REFUSED, REVOKED, PAPER = "pending", "accepted", "refused", "revoked", "paper"
+STATUSES = (ACCEPTED, REFUSED, PENDING, REVOKED, PAPER)
 
 
 class Sender(db.Model):
@@ -185,6 +185,7 @@ class ConsentRequest(db.Model):
     reminders_enabled = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     auto_reminded_at = db.Column(db.DateTime)
     batch_id = db.Column(db.Integer, db.ForeignKey("ask_batch.id"), index=True)
+    paper_offered = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())  # LRO: paper too
 
     consent = db.relationship(Consent, back_populates="requests")
     sender = db.relationship(Sender)

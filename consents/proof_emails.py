@@ -1,6 +1,8 @@
 """Emails about proofs, composed as outbox rows: the recipient's receipt and the sender's withdrawal notice."""
 from __future__ import annotations
 
+import json
+
 from flask_babel import lazy_gettext as _l
 
 from consents.certificate import render_certificate
@@ -9,6 +11,7 @@ from consents.emails import compose
 from consents.links import public_url
 from consents.models import EmailAttachment, OutboundEmail, Sender, User
 from consents.evidence_models import Proof
+from consents.postal_models import envelope_lines
 
 
 def certificate_filename(proof: Proof) -> str:
@@ -16,15 +19,24 @@ def certificate_filename(proof: Proof) -> str:
     return f"certificat-consentement-{proof.uuid}.pdf"
 
 
-def queue_receipt_email(proof: Proof, sender: Sender, withdrawal_token: str, language: str = "fr") -> OutboundEmail:
-    """Add the recipient's copy (certificate attached, withdrawal link), in the language they answered in."""
+def queue_receipt_email(proof: Proof, sender: Sender, withdrawal_token: str, language: str = "fr", *,
+                        paper: bool = False) -> OutboundEmail:
+    """Add the recipient's copy (certificate attached, withdrawal link), in the language they answered in.
+
+    The copy of a paper choice has no withdrawal link: there is no consent to withdraw.
+    """
     contact = proof.consent.contact
-    email = compose("receipt", "consent_receipt", to=contact.email, sender=sender, language=language,
-                    subject=_l("Votre reçu : consentement donné à %(sender)s", sender=sender.legal_name),
-                    dedup_key=f"receipt-{proof.uuid}",  # one receipt email per proof, however often this runs
-                    contact=contact, proof=proof,
-                    secret=("withdrawal_link", public_url("recipient.withdraw", token=withdrawal_token)),
-                    verify_link=public_url("public.receipt_status", receipt_id=proof.uuid))
+    common = {"to": contact.email, "sender": sender, "language": language, "contact": contact, "proof": proof,
+              "dedup_key": f"receipt-{proof.uuid}",  # one receipt email per proof, however often this runs
+              "verify_link": public_url("public.receipt_status", receipt_id=proof.uuid)}
+    if paper:
+        email = compose("paper_receipt", "paper_receipt", **common,
+                        subject=_l("Votre reçu : courrier papier demandé à %(sender)s", sender=sender.legal_name),
+                        address=envelope_lines(**json.loads(proof.receipt)["paperChoice"]["postalAddress"]))
+    else:
+        email = compose("receipt", "consent_receipt", **common,
+                        subject=_l("Votre reçu : consentement donné à %(sender)s", sender=sender.legal_name),
+                        secret=("withdrawal_link", public_url("recipient.withdraw", token=withdrawal_token)))
     db.session.flush()
     # The PDF is rendered when the email leaves, so it shows the timestamp if the TSA answered by then.
     db.session.add(EmailAttachment(email_id=email.id, filename=certificate_filename(proof),

@@ -31,6 +31,10 @@ PROFILE = "consentement-lre/1"
 DECLARATION_PROFILE = "consentement-lre/declaration-1"
 DECLARATION_NOTICE = ("Consentement déclaré par l'expéditeur, obtenu hors de la plateforme : il n'a pas été "
                       "donné sur la plateforme, qui n'atteste que la déclaration et le justificatif déposé.")
+PAPER_PROFILE = "consentement-lre/papier-1"
+PAPER_NOTICE = ("Le destinataire a choisi de recevoir ses courriers recommandés sur papier, à l'adresse postale "
+                "ci-dessous : ce reçu de date certaine l'atteste (art. 42-1 de la loi du 10 juillet 1965, "
+                "décret n° 2025-1292).")
 _SERVICES = {
     "lre": ("Lettre recommandée électronique", "Recevoir des lettres recommandées électroniques (art. L100 CPCE)"),
     "avis": ("Avis électronique", "Recevoir des avis électroniques"),
@@ -82,7 +86,8 @@ def build_receipt(*, receipt_id: str, sender: Sender, requested_by: User | None,
         "answer": {"at": utc_iso(event["created_at"]), "ip": event["ip"], "userAgent": event["user_agent"]},
         "history": {"eventKind": event["kind"], "eventHash": event["hash"], "previousHash": event["prev_hash"]},
         "verificationUrl": public_url("public.receipt_status", receipt_id=receipt_id),
-    } | (_declaration(data) if event["kind"] == "added_manually" else {})
+    } | (_declaration(data) if event["kind"] == "added_manually" else {}) | (
+        _paper_choice(data) if event["kind"] == "paper_chosen" else {})
 
 
 def _declaration(data: dict) -> dict:
@@ -91,6 +96,21 @@ def _declaration(data: dict) -> dict:
         "notice": DECLARATION_NOTICE, "obtainedOn": data.get("obtained_on"), "source": data.get("source"),
         "reference": data.get("reference"), "evidence": data.get("evidence"),
     }}
+
+
+def _paper_choice(data: dict) -> dict:
+    """What a receipt of a paper choice says in place of a consent: paper letters, at this postal address."""
+    return {"profile": PAPER_PROFILE, "services": [{"service": "Courrier recommandé papier", "purposes": [{
+        "purpose": "Recevoir les courriers recommandés sur papier, à l'adresse postale indiquée",
+        "consentType": "EXPLICIT", "primaryPurpose": True,
+        "termination": "Jusqu'à un nouveau choix du destinataire", "thirdPartyDisclosure": False,
+    }]}], "paperChoice": {"notice": PAPER_NOTICE, "via": data.get("via"), "receiptId": data.get("receipt_id"),
+                          "postalAddress": data["address"]}}
+
+
+def is_paper_choice(proof: Proof) -> bool:
+    """True when a proof is the receipt of a paper choice rather than of a consent."""
+    return json.loads(proof.receipt).get("profile") == PAPER_PROFILE
 
 
 def sign(receipt_bytes: bytes) -> tuple[str, str]:
@@ -116,14 +136,15 @@ def signed_proof(*, consent_id: int, sender: Sender, contact: Contact | Recipien
 
 
 def issue_proof(consent: Consent, event: dict, request: ConsentRequest | None) -> list[Proof | OutboundEmail]:
-    """Create the signed receipt of an acceptance and the recipient's copy, in the current transaction."""
+    """Create the signed receipt of an acceptance (or of a paper choice) and the recipient's copy, in the transaction."""
     sender = db.session.get(Sender, consent.sender_id)
     fields, token = signed_proof(consent_id=consent.id, sender=sender, contact=consent.contact,
                                  channel=consent.channel, event=event, request=request)
     proof = Proof(**fields)
     db.session.add(proof)
     db.session.flush()  # the receipt email attaches the proof by its id
-    return [proof, queue_receipt_email(proof, sender, token, language=(event["data"] or {}).get("language") or "fr")]
+    return [proof, queue_receipt_email(proof, sender, token, language=(event["data"] or {}).get("language") or "fr",
+                                       paper=event["kind"] == "paper_chosen")]
 
 
 def consent_proof(consent: Consent) -> Proof | None:

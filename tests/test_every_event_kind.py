@@ -62,12 +62,20 @@ def test_every_kind_through_every_path_chains_and_reads_alike(app, logged_in, cl
     client.post(f"/l/{link.slug}", data={"email": "ines@example.fr", "name": "Inès", "kind": "particulier"})
     confirm = re.search(r"http://consent\.test(/l/c/[A-Za-z0-9_\-]+)", latest_email("link_confirmation").sent_text)
     client.post(confirm.group(1), data={"reponse": "accepter"})
+    # Paper chosen: on an LRO request's page, and from a receipt's link after a consent.
+    address = {"line1": "3 place du Marché", "line2": "", "postcode": "20000", "town": "Ajaccio"}
+    logged_in.post("/gestionnaire/demander", data={"email": "eve@example.fr", "name": "Ève", "kind": "particulier",
+                                                   "mode": "lro", "scope": "lre", "delay": "10"})
+    client.post(link_from(latest_email("request").sent_text), data={"reponse": "papier", **address})
+    logged_in.post(_withdraw_path(latest_email("receipt")) + "/papier", data=address)
     run_jobs()
 
     events = ConsentEvent.query.order_by(ConsentEvent.id).all()
     kinds = {e.kind for e in events}
     assert kinds == {"requested", "sent", "opened", "accepted", "refused", "withdrawal_requested", "reminded",
-                     "bounced", "expired", "bounce_cleared", "revoked"}
+                     "bounced", "expired", "bounce_cleared", "revoked", "paper_chosen"}
+    assert {e.consent_id for e in events if e.kind == "paper_chosen"} == {
+        _consent("eve@example.fr").id, _consent("ines@example.fr").id}
     zoe = [e.kind for e in events if e.consent_id == _consent("zoe@example.fr").id and e.kind != "sent"]
     assert zoe == ["requested", "expired", "requested"]
     assert "expired" in [e.kind for e in events if e.consent_id == _consent("paul@example.fr").id]

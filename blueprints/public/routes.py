@@ -63,7 +63,8 @@ def receipt_status(receipt_id: str):
     if proof is None:
         abort(404)
     return render_template("public/receipt_status.html", proof=proof,
-                           revoked=first_event_after(proof.consent_id, proof.event_id, "revoked"))
+                           revoked=first_event_after(proof.consent_id, proof.event_id, "revoked"),
+                           paper=first_event_after(proof.consent_id, proof.event_id, "paper_chosen"))
 
 
 @bp.route("/cles-publiques.json")

@@ -6,6 +6,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from blueprints import KIND_CHOICES, rule
+from consents.postal import Address, check_address, check_postcode, check_town
 from consents.rules import normalise_email
 
 
@@ -16,6 +17,22 @@ class LandingForm(FlaskForm):
         DataRequired(_l("Indiquez votre adresse email.")), rule(normalise_email)])
     name = StringField(_l("Votre nom"), validators=[DataRequired(_l("Indiquez votre nom.")), Length(max=200)])
     kind = SelectField(_l("Vous êtes"), choices=KIND_CHOICES, default="particulier")
+
+
+class PaperForm(FlaskForm):
+    """The postal address at which a recipient who chooses paper wants their registered letters."""
+
+    line1 = StringField(_l("Numéro et voie"), validators=[
+        DataRequired(_l("Indiquez le numéro et la voie.")), Length(max=200)])
+    line2 = StringField(_l("Complément d'adresse (bâtiment, étage…, facultatif)"), validators=[Length(max=200)])
+    postcode = StringField(_l("Code postal"), validators=[DataRequired(_l("Indiquez le code postal.")),
+                                                          rule(check_postcode)])
+    town = StringField(_l("Commune"), validators=[DataRequired(_l("Indiquez la commune.")), rule(check_town)])
+
+    @property
+    def address(self) -> Address:
+        """The checked address (call once the form validated)."""
+        return check_address(self.line1.data, self.line2.data, self.postcode.data, self.town.data)
 
 
 def answer_choice() -> bool:

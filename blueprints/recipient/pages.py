@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import render_template
 from flask_babel import get_locale
 
+from blueprints.recipient.forms import PaperForm
 from consents import clock
 from consents.l100 import LRE, consent_needed, why_asked
 from consents.models import ConsentRequest, Sender
@@ -27,6 +28,7 @@ class AnswerPage:
     answered_at: datetime | None
     text: ConsentText
     kind: str
+    paper_offered: bool = False  # LRO: the recipient chooses between electronic (consent) and paper
 
     @property
     def expired(self) -> bool:
@@ -45,16 +47,16 @@ class AnswerPage:
 
 
 def _page(sender: Sender, email: str, lre: bool, avis: bool, deadline: datetime, answer: str | None,
-          answered_at: datetime | None, kind: str) -> AnswerPage:
+          answered_at: datetime | None, kind: str, paper_offered: bool = False) -> AnswerPage:
     """The page in the visitor's language."""
     text = consent_text(sender.legal_name, email, lre, avis, str(get_locale()))
-    return AnswerPage(sender, email, lre, avis, deadline, answer, answered_at, text, kind)
+    return AnswerPage(sender, email, lre, avis, deadline, answer, answered_at, text, kind, paper_offered)
 
 
 def request_page(req: ConsentRequest) -> AnswerPage:
     """The answer page of an email request (or of a confirmation already answered)."""
     return _page(req.sender, req.consent.contact.email, req.scope_lre, req.scope_avis, req.deadline, req.answer,
-                 req.answered_at, req.consent.contact.kind)
+                 req.answered_at, req.consent.contact.kind, req.paper_offered)
 
 
 def confirmation_page(confirmation: LinkConfirmation) -> AnswerPage:
@@ -66,6 +68,8 @@ def confirmation_page(confirmation: LinkConfirmation) -> AnswerPage:
                  confirmation.kind)
 
 
-def render_answer(page: AnswerPage, status: int = 200):
-    """Render the answer page."""
-    return render_template("recipient/answer.html", page=page), status
+def render_answer(page: AnswerPage, status: int = 200, paper_form=None):
+    """Render the answer page; an LRO request's page carries the paper choice's address form."""
+    if paper_form is None and page.paper_offered:
+        paper_form = PaperForm(formdata=None)
+    return render_template("recipient/answer.html", page=page, paper_form=paper_form), status

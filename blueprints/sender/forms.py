@@ -32,8 +32,13 @@ class _Scoped:
 
 
 class _AskBase(_Scoped, FlaskForm):
-    """What every ask has: the scope and the response delay."""
+    """What every ask has: consent or the paper-or-electronic choice, the scope and the response delay."""
 
+    # Left out of a post (an older form, a script), it stays «Demander le consentement».
+    mode = RadioField(_l("Ce que vous proposez"), default="consentement", choices=[
+        ("consentement", _l("Demander le consentement")),
+        ("lro", _l("Proposer le choix papier / électronique")),
+    ])
     scope = RadioField(_l("Ce que vous demandez"), choices=SCOPE_CHOICES, default="lre",
                        validators=[InputRequired(_l("Choisissez ce que vous demandez."))])
     delay = IntegerField(

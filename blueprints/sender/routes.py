@@ -15,6 +15,7 @@ from consents.lifecycle import AskOutcome, remind, request_consents
 from consents.models import KINDS, AskBatch
 from consents.link_models import ShareLink
 from consents.outbox import batch_progress
+from consents.postal import latest_address
 from consents.queries import LIST_FILTERS, list_consents, sender_consent, status_counts
 from consents.receipts import consent_proof, proof_file
 from consents.rules import Recipient, RuleError, check_name, normalise_email, parse_recipient_list
@@ -75,7 +76,7 @@ def _ask(form, recipients, errors=()):
     try:
         outcome = request_consents(current_user.sender, current_user, recipients, form.delay.data,
                                    lre=form.lre, avis=form.avis, reminders=form.reminders.data,
-                                   again=form.again.data == "1")
+                                   again=form.again.data == "1", paper=form.mode.data == "lro")
     except RuleError as exc:
         form.delay.errors = [*form.delay.errors, str(exc.message)]
         return None
@@ -169,8 +170,8 @@ def _contact_page(consent):
     """The contact's page (or its partial for htmx) with its history, proof and any withdrawal request waiting."""
     proof = consent_proof(consent)
     return render_page("sender/contact.html", consent=consent, events=history(consent), proof=proof,
-                       withdrawal=pending_withdrawal(consent), revocation=first_event_after(
-                           consent.id, proof.event_id, "revoked") if proof else None)
+                       withdrawal=pending_withdrawal(consent), address=latest_address(consent),
+                       revocation=first_event_after(consent.id, proof.event_id, "revoked") if proof else None)
 
 
 @bp.route("/gestionnaire/contacts/<id:consent_id>/preuve/<name>")
