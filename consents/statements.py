@@ -10,7 +10,7 @@ from fpdf import FPDF
 
 from consents.billing import PRICE_HT, local_time, statement_lines
 from consents.billing_models import Statement
-from consents.certificate import _font
+from consents.pdf_fonts import setup_fonts
 from consents.db import db
 from consents.exports import neutralise
 from consents.models import Sender
@@ -64,8 +64,8 @@ def statement_pdf(statement: Statement) -> bytes:
         pdf.set_title(f"Relevé {statement.number}")
         pdf.set_author("Consentement LRE")
         pdf.set_creation_date(statement.issued_at)
-        pdf.add_font("DejaVu", "", _font("DejaVuSans"))
-        pdf.add_font("DejaVu", "B", _font("DejaVuSans-Bold"))
+        lines = statement_lines(statement)
+        setup_fonts(pdf, sender.legal_name + "".join(email for _at, email, *_rest in lines))
         pdf.set_margins(18, 16, 18)
         pdf.add_page()
         pdf.set_font("DejaVu", "B", 16)
@@ -94,7 +94,7 @@ def statement_pdf(statement: Statement) -> bytes:
         pdf.set_font("DejaVu", "B", 8)
         _detail_row(pdf, (_("Date"), _("Destinataire"), _("Identifiant de preuve")))
         pdf.set_font("DejaVu", "", 8)
-        for at, email, _name, proof_uuid, _amount in statement_lines(statement):
+        for at, email, _name, proof_uuid, _amount in lines:
             _detail_row(pdf, (local_time(at).strftime("%d/%m/%Y %H:%M"),
                               email if len(email) <= EMAIL_CHARS else email[:EMAIL_CHARS - 1] + "…", proof_uuid))
         return bytes(pdf.output())
