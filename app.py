@@ -15,6 +15,8 @@ from flask_wtf.csrf import CSRFError
 import cli
 import cli_proofs
 from blueprints import wants_partial
+from blueprints.api import bp as api_bp, http_problem
+from blueprints.api.core import PREFIX as API_PREFIX
 from blueprints.auth import bp as auth_bp
 from blueprints.public import bp as public_bp
 from blueprints.recipient import bp as recipient_bp
@@ -162,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sender_bp)
     app.register_blueprint(recipient_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:
         # Imported only when enabled, so production never even loads the outbox pages.
         from blueprints.dev import bp as dev_bp
@@ -173,6 +176,8 @@ def register_errorhandlers(app: Flask) -> None:
     """Answer errors with a translated page, never a stack trace."""
 
     def page(status: int, title: str, message: str):
+        if request.path.startswith(API_PREFIX + "/"):  # software reads problem+json, not a page
+            return http_problem(status)
         return render_template("errors/error.html", status=status, title=title, message=message), status
 
     @app.errorhandler(404)
