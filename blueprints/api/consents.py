@@ -6,14 +6,14 @@ from datetime import date, datetime, timezone
 from flask import Response, g, jsonify, request, stream_with_context
 from flask_babel import gettext as _
 
-from blueprints.api.core import ApiError, bp, invalid, json_body, requires
+from blueprints.api.core import ApiError, bp, invalid, json_body, requires, signed_receipt
 from consents import clock
 from consents.api_documents import (
     EXPIRED, MAX_PAGE, BadCursor, consent_detail, consent_document, consent_page, dpv_receipt, receipt_lines,
 )
 from consents.models import STATUSES
 from consents.queries import sender_consent
-from consents.receipts import consent_proof, receipt_bytes
+from consents.receipts import consent_proof
 from consents.rules import RuleError
 from consents.withdrawals import REVOCATION_SOURCES, revoke_consent
 from jobs.dispatch import dispatch
@@ -97,9 +97,7 @@ def receipt(consent_id: int):
         raise ApiError(404, "no_receipt", _("Pas de reçu"), _("Ce consentement n'a jamais été accepté : il n'a pas de reçu."))
     if request.accept_mimetypes.best_match(["application/json", "application/ld+json"]) == "application/ld+json":
         return Response(jsonify(dpv_receipt(consent, proof)).get_data(), mimetype="application/ld+json")
-    # The exact signed bytes, so the signature in the headers checks against the body as received.
-    return Response(receipt_bytes(proof), mimetype="application/json", headers={
-        "Receipt-Signature": f'alg="EdDSA", kid="{proof.key_id}", sig="{proof.signature}"'})
+    return signed_receipt(proof)
 
 
 @bp.get("/recus.jsonl")

@@ -5,11 +5,14 @@ import hashlib
 import json
 from functools import wraps
 
-from flask import Blueprint, Response, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from consents.api_keys import authenticate
+from consents.evidence_models import Proof
+from consents.links import public_url
+from consents.receipts import receipt_bytes
 from extensions import csrf, limiter
 
 PREFIX = "/api/v1"
@@ -28,7 +31,7 @@ class ApiError(Exception):
 
 def problem(status: int, code: str, title: str, detail: str, headers: dict | None = None, **extra) -> Response:
     """An RFC 9457 problem document in the request's language."""
-    body = {"type": f"{url_for('api.docs', _external=True)}#{code}", "title": title, "status": status,
+    body = {"type": f"{public_url('api.docs')}#{code}", "title": title, "status": status,
             "detail": detail, "instance": request.path, **extra}
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM, headers=headers)
     response.headers["Content-Language"] = str(get_locale() or "fr")
@@ -118,3 +121,9 @@ def json_body() -> dict:
 def invalid(detail: str, **extra) -> ApiError:
     """A 422 problem: the request was read but a rule refuses it."""
     return ApiError(422, "invalid", _("Données refusées"), detail, **extra)
+
+
+def signed_receipt(proof: Proof) -> Response:
+    """A receipt's exact signed bytes, its signature in a header so that it checks against the body as received."""
+    return Response(receipt_bytes(proof), mimetype="application/json", headers={
+        "Receipt-Signature": f'alg="EdDSA", kid="{proof.key_id}", sig="{proof.signature}"'})

@@ -1,10 +1,11 @@
 """The OpenAPI 3.1 document of /api/v1, built from the API's own routes and their docstrings, and its docs page."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, url_for
+from flask import current_app, jsonify, render_template
 from flask_babel import lazy_gettext as _l
 
 from blueprints.api.core import PREFIX, bp
+from consents.links import public_url
 from consents.webhooks import EVENT_TYPES
 
 _STATUS = {"type": "string", "enum": ["accepted", "refused", "expired", "pending", "revoked"]}
@@ -30,6 +31,8 @@ DETAILS = {
         {"name": "curseur", "in": "query", "schema": {"type": "string"}},
         {"name": "limite", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]},
     "api.consent_detail": {"scope": "read", "parameters": _ID},
+    "api.proof": {"scope": "read", "parameters": [
+        {"name": "proof_id", "in": "path", "required": True, "schema": {"type": "integer"}}]},
     "api.revocation": {"scope": "ask", "parameters": _ID, "body": {"type": "object", "required": ["source"], "properties": {
         "date_demande": {"type": "string", "format": "date"},
         "source": {"type": "string", "enum": ["email", "courrier", "telephone", "demande_en_ligne", "autre"]},
@@ -86,8 +89,8 @@ def openapi_document() -> dict:
         if not rule.endpoint.startswith("api.") or rule.endpoint in ("api.openapi", "api.docs"):
             continue
         path = rule.rule.removeprefix(PREFIX)
-        for converter in ("<id:consent_id>",):
-            path = path.replace(converter, "{consent_id}")
+        for name in ("consent_id", "proof_id"):
+            path = path.replace(f"<id:{name}>", "{" + name + "}")
         view = current_app.view_functions[rule.endpoint]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(rule.endpoint, view)
@@ -96,7 +99,7 @@ def openapi_document() -> dict:
         "info": {"title": "Consentement LRE", "version": "1",
                  "description": str(_l("Vérifier le consentement avant chaque LRE, demander, suivre et prouver les "
                                        "consentements. Clé dans l'en-tête Authorization: Bearer."))},
-        "servers": [{"url": url_for("api.openapi", _external=True).removesuffix("/openapi.json")}],
+        "servers": [{"url": public_url("api.openapi").removesuffix("/openapi.json")}],
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": SCHEMAS, "securitySchemes": {"cle": {"type": "http", "scheme": "bearer"}}},
         "webhooks": {"consentement": {"post": {"summary": str(_l("Changement d'un consentement (Standard Webhooks)")),
