@@ -9,21 +9,18 @@ import base64
 import ipaddress
 import json
 import secrets
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, func, select
 
 from consents import clock
 from consents.db import db, insert_rows
-from consents.emails import compose
 from consents.links import public_url
 from consents.models import Consent, Contact, User, utc_iso
 from consents.rules import RuleError
-from consents.outcome import Outcome
-from consents.sealed import seal, unseal
+from consents.sealed import seal
 from consents.webhook_models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 # History event kind -> message type. Another kind becomes a webhook by one line here (and its label below).
@@ -44,21 +41,12 @@ TYPE_LABELS = {
     "consentement.papier": _l("Choix du papier"),
 }
 TEST_TYPE = "test"
-# Standard Webhooks' schedule: at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h.
-RETRY_SCHEDULE = [timedelta(seconds=s) for s in (5, 300, 1800, 7200, 18000, 36000, 36000)]
-DISABLE_AFTER = timedelta(days=3)
-CLAIM_TIMEOUT = timedelta(minutes=2)  # a send takes at most 10 s: a claim older than this was a crashed worker
 MAX_ENDPOINTS = 10
 
 
 def new_secret() -> str:
     """A whsec_ signing secret: 24 random bytes in base64, as the Standard Webhooks libraries read it."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
-
-
-def endpoint_secret(endpoint: WebhookEndpoint) -> str:
-    """The endpoint's whsec_ secret, unsealed."""
-    return unseal(endpoint.secret)
 
 
 def address_refused(ip: str) -> bool:
@@ -182,89 +170,6 @@ def queue_test(endpoint: WebhookEndpoint) -> int:
     [delivery_id] = _deliver_to([message], [[endpoint.id]])
     db.session.commit()
     return delivery_id
-
-
-def resend(delivery: WebhookDelivery) -> int:
-    """Send a delivery once more (the «Renvoyer» button), with the same webhook-id; return its id."""
-    delivery.next_attempt_at, delivery.failed_at, delivery.claimed_at = clock.now(), None, None
-    db.session.commit()
-    return delivery.id
-
-
-def new_deliveries(consent_ids: list[int]) -> list[int]:
-    """The deliveries never tried yet of the consents a verb changed (the dispatcher enqueues them)."""
-    if not consent_ids:
-        return []
-    return list(db.session.execute(select(WebhookDelivery.id).where(
-        WebhookDelivery.consent_id.in_(consent_ids), WebhookDelivery.attempts == 0,
-        WebhookDelivery.next_attempt_at.is_not(None))).scalars())
-
-
-def due_deliveries(before, limit: int = 5000) -> list[int]:
-    """Deliveries due since before `before` and held by no worker (the sweeper enqueues them)."""
-    at = clock.now()
-    return list(db.session.execute(select(WebhookDelivery.id).where(
-        WebhookDelivery.next_attempt_at <= before,
-        or_(WebhookDelivery.claimed_at.is_(None), WebhookDelivery.claimed_at < at - CLAIM_TIMEOUT))
-        .order_by(WebhookDelivery.next_attempt_at).limit(limit)).scalars())
-
-
-_CLAIM = (update(WebhookDelivery.__table__)
-          .where(WebhookDelivery.id == bindparam("delivery_id"), WebhookDelivery.next_attempt_at <= bindparam("at"),
-                 or_(WebhookDelivery.claimed_at.is_(None), WebhookDelivery.claimed_at < bindparam("stale_before")))
-          .values(claimed_at=bindparam("at"), attempts=WebhookDelivery.attempts + 1))
-
-
-def claim(delivery_id: int) -> WebhookDelivery | None:
-    """Reserve a due delivery for this worker; None when it was sent, is not due or another worker holds it."""
-    at = clock.now()
-    claimed = db.session.execute(_CLAIM, {"delivery_id": delivery_id, "at": at,
-                                          "stale_before": at - CLAIM_TIMEOUT}).rowcount
-    db.session.commit()
-    if not claimed:
-        return None
-    return db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
-
-
-def record_attempt(delivery: WebhookDelivery, *, code: int | None,
-                   error: str | None) -> tuple[timedelta | None, Outcome]:
-    """Record one attempt's result; return the delay before the next attempt (None when none follows) and the emails.
-
-    A 2xx is a success. After a failure the next attempt follows the schedule; an endpoint failing for
-    DISABLE_AFTER is switched off and the sender's users are told by email.
-    """
-    at = clock.now()
-    endpoint = delivery.endpoint
-    delivery.last_attempt_at, delivery.response_code, delivery.claimed_at = at, code, None
-    delivery.last_error = (error or "")[:300] or None
-    retry_in, outcome = None, Outcome()
-    if code is not None and 200 <= code < 300:
-        delivery.delivered_at, delivery.next_attempt_at = at, None
-        endpoint.failing_since = None
-    else:
-        endpoint.failing_since = endpoint.failing_since or at
-        if delivery.attempts <= len(RETRY_SCHEDULE) and endpoint.active:
-            retry_in = RETRY_SCHEDULE[delivery.attempts - 1]
-            delivery.next_attempt_at = at + retry_in
-        else:
-            delivery.next_attempt_at, delivery.failed_at = None, at
-        if endpoint.active and at - endpoint.failing_since >= DISABLE_AFTER:
-            outcome.email_ids += _disable(endpoint, at)
-            delivery.next_attempt_at, retry_in = None, None
-    db.session.commit()
-    return retry_in, outcome
-
-
-def _disable(endpoint: WebhookEndpoint, at) -> list[int]:
-    """Switch a failing endpoint off and write an email to each of the sender's users; return the emails' ids."""
-    endpoint.active, endpoint.disabled_at = False, at
-    emails = []
-    for user in User.query.filter_by(sender_id=endpoint.sender_id).all():
-        emails.append(compose("webhook_disabled", "webhook_disabled", to=user.email, sender=endpoint.sender,
-                              subject=_l("Notifications suspendues : votre adresse ne répond plus"),
-                              endpoint=endpoint, since=endpoint.failing_since,
-                              page=public_url("sender.developers")).id)
-    return emails
 
 
 def endpoint_log(endpoint: WebhookEndpoint, limit: int = 50) -> list[WebhookDelivery]:

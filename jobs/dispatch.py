@@ -4,7 +4,7 @@ from __future__ import annotations
 from consents.outcome import Outcome
 from consents.timestamps import tsa_configured
 from jobs.proofs import enqueue_timestamp
-from consents.webhooks import new_deliveries
+from consents.webhook_deliveries import new_deliveries
 from jobs.queue import dispatch_emails, dispatch_webhooks
 
 

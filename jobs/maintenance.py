@@ -10,7 +10,7 @@ from consents import clock
 from consents.deadlines import expire_overdue, queue_expiry_digests, send_due_reminders
 from consents.outbox import sweepable
 from consents.outcome import Outcome
-from consents.webhooks import due_deliveries
+from consents.webhook_deliveries import due_deliveries
 from extensions import get_redis
 from jobs.dispatch import dispatch
 from jobs.queue import chunk_key, dispatch_webhooks, email_job_id

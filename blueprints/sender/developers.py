@@ -12,7 +12,8 @@ from consents.api_models import ApiKey
 from consents.outcome import Outcome
 from consents.rules import RuleError
 from consents.webhook_models import WebhookDelivery, WebhookEndpoint
-from consents.webhooks import TYPE_LABELS, create_endpoint, endpoint_log, queue_test, resend, set_active
+from consents.webhook_deliveries import resend
+from consents.webhooks import TYPE_LABELS, create_endpoint, endpoint_log, queue_test, set_active
 from jobs.dispatch import dispatch
 
 

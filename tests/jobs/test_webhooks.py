@@ -11,7 +11,8 @@ from consents.api_models import ApiKey
 from consents.models import Consent, Contact, OutboundEmail
 from consents.rules import RuleError
 from consents.webhook_models import WebhookDelivery, WebhookEndpoint, WebhookMessage
-from consents.webhooks import RETRY_SCHEDULE, check_url, create_endpoint
+from consents.webhook_deliveries import RETRY_SCHEDULE
+from consents.webhooks import check_url, create_endpoint
 from consents.withdrawals import revoke_consent
 from jobs.dispatch import dispatch
 from jobs.maintenance import nightly_expiry
