@@ -68,6 +68,7 @@ def config_from_env(instance_path: str) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_IN_MEMORY_FALLBACK": "120 per minute",  # per address and page, while Redis is away
         "RATELIMIT_SWALLOW_ERRORS": True,
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "1200 per minute"),  # per API key
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # uploads get more, per endpoint (hardening.UPLOAD_LIMITS)
         # How many proxies stand in front of the app (a TLS proxy: 1); 0 trusts no forwarded header.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),

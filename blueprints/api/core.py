@@ -69,7 +69,7 @@ def _rate_key() -> str:
 
 def _rate_limit() -> str:
     """The per-key limit, configurable (API_RATE_LIMIT)."""
-    return current_app.config.get("API_RATE_LIMIT", "1200 per minute")
+    return current_app.config["API_RATE_LIMIT"]
 
 
 limiter.limit(_rate_limit, key_func=_rate_key)(bp)

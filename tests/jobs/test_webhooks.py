@@ -15,7 +15,8 @@ from consents.webhook_deliveries import RETRY_SCHEDULE
 from consents.webhooks import check_url, create_endpoint
 from consents.withdrawals import revoke_consent
 from jobs.dispatch import dispatch
-from jobs.maintenance import nightly_expiry
+from jobs.maintenance import nightly_expiry, sweep_webhooks
+from jobs.queue import get_redis
 from jobs.webhooks import deliver
 from local_receiver import LocalReceiver
 
@@ -185,3 +186,16 @@ def test_developers_page_shows_a_key_once_and_revokes_it(logged_in, client):
     assert client.get("/api/v1/consentements", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     empty = logged_in.post("/gestionnaire/developpeurs/cles", data={"cle-name": "", "cle-scopes": []})
     assert empty.status_code == 422
+
+
+def test_the_sweeper_sends_deliveries_whose_job_was_lost(logged_in, sender_user, receiver, run_jobs, frozen_now,
+                                                         redis_url):
+    create_endpoint(sender_user, receiver.url, ["consentement.accepte"])
+    accept_one(logged_in)
+    get_redis(redis_url).flushdb()  # the job never reached a worker (Redis lost it)
+    assert sweep_webhooks() == 0  # within its first minute a delivery belongs to its own job
+    frozen_now.advance(minutes=2)
+    assert sweep_webhooks() == 1
+    run_jobs()
+    assert len(receiver.requests) == 1 and WebhookDelivery.query.one().state == "delivered"
+    assert sweep_webhooks() == 0
