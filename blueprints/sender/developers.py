@@ -17,11 +17,11 @@ from consents.webhooks import TYPE_LABELS, create_endpoint, endpoint_log, queue_
 from jobs.dispatch import dispatch
 
 
-def _endpoint_form() -> EndpointForm:
-    """The endpoint form with the events offered today."""
-    form = EndpointForm(prefix="webhook")
+def _endpoint_form(submitted: bool = False) -> EndpointForm:
+    """The endpoint form with the events offered today, all of them ticked until the sender chooses."""
+    form = EndpointForm(prefix="webhook", **({} if submitted else {"formdata": None}))
     form.events.choices = [(kind, str(label)) for kind, label in TYPE_LABELS.items()]
-    if form.events.data is None:
+    if not submitted:
         form.events.data = list(TYPE_LABELS)
     return form
 
@@ -29,7 +29,8 @@ def _endpoint_form() -> EndpointForm:
 def _page(key_form=None, endpoint_form=None, new_key=None, new_secret=None, status=200):
     """The page with both lists and both forms; a new key or secret is shown this once."""
     return render_template(
-        "sender/developers.html", keys=sender_keys(current_user.sender_id), key_form=key_form or ApiKeyForm(prefix="cle"),
+        "sender/developers.html", keys=sender_keys(current_user.sender_id),
+        key_form=key_form or ApiKeyForm(prefix="cle", formdata=None),
         endpoint_form=endpoint_form or _endpoint_form(), new_key=new_key, new_secret=new_secret, labels=TYPE_LABELS,
         endpoints=WebhookEndpoint.query.filter_by(sender_id=current_user.sender_id).order_by(WebhookEndpoint.id).all(),
     ), status
@@ -71,7 +72,7 @@ def revoke_api_key(key_id: int):
 @login_required
 def create_webhook():
     """Register an endpoint and show its signing secret once."""
-    form = _endpoint_form()
+    form = _endpoint_form(submitted=True)
     if form.validate_on_submit():
         try:
             endpoint, secret = create_endpoint(current_user, form.url.data, form.events.data or [])

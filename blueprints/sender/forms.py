@@ -164,6 +164,7 @@ class ApiKeyForm(FlaskForm):
     name = StringField(_l("Nom de la clé (le logiciel qui l'utilise)"),
                        validators=[DataRequired(_l("Donnez un nom à la clé.")), Length(max=100)])
     scopes = SelectMultipleField(_l("Droits"), choices=KEY_SCOPE_CHOICES, default=["check"],
+                                 validators=[DataRequired(_l("Choisissez au moins un droit pour la clé."))],
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
 
 
@@ -172,4 +173,5 @@ class EndpointForm(FlaskForm):
 
     url = StringField(_l("Adresse de réception (https://…)"),
                       validators=[DataRequired(_l("Indiquez l'adresse de réception.")), Length(max=500)])
-    events = SelectMultipleField(_l("Événements"), option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+    events = SelectMultipleField(_l("Événements"), validators=[DataRequired(_l("Choisissez au moins un événement."))],
+                                 option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
