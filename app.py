@@ -16,6 +16,8 @@ import cli
 import cli_proofs
 import cli_staff
 from blueprints import wants_partial
+from blueprints.api import bp as api_bp, http_problem
+from blueprints.api.core import PREFIX as API_PREFIX
 from blueprints.auth import bp as auth_bp
 from blueprints.public import bp as public_bp
 from blueprints.recipient import bp as recipient_bp
@@ -70,6 +72,7 @@ def config_from_env(instance_path: str) -> dict:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_IN_MEMORY_FALLBACK": "120 per minute",  # per address and page, while Redis is away
         "RATELIMIT_SWALLOW_ERRORS": True,
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "1200 per minute"),  # per API key
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # uploads get more, per endpoint (hardening.UPLOAD_LIMITS)
         # How many proxies stand in front of the app (a TLS proxy: 1); 0 trusts no forwarded header.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
@@ -179,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(recipient_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(support_bp)
+    app.register_blueprint(api_bp)
     if app.config["DEV_OUTBOX"]:
         # Imported only when enabled, so production never even loads the outbox pages.
         from blueprints.dev import bp as dev_bp
@@ -190,6 +194,8 @@ def register_errorhandlers(app: Flask) -> None:
     """Answer errors with a translated page, never a stack trace."""
 
     def page(status: int, title: str, message: str):
+        if request.path.startswith(API_PREFIX + "/"):  # software reads problem+json, not a page
+            return http_problem(status)
         return render_template("errors/error.html", status=status, title=title, message=message), status
 
     @app.errorhandler(404)

@@ -16,6 +16,7 @@ from consents import clock
 from consents.canonical import canonical_json, sha256_hex
 from consents.db import db, insert_rows
 from consents.models import Consent, ConsentEvent, User
+from consents.webhooks import queue_webhooks
 
 GENESIS = "0" * 64
 _consent = Consent.__table__
@@ -63,6 +64,7 @@ def write_events(rows: list[dict], **consent_values) -> list[dict]:
 
     `consent_values` are set on the same consent rows in the same statement (the expiry refuses them there).
     Returns the rows with their ids. On PostgreSQL many rows travel as arrays: two statements however many.
+    The webhook messages the events cause are written here too, so no change can skip them.
     """
     for row, event_id in zip(rows, insert_rows(_event, rows)):
         row["id"] = event_id
@@ -78,6 +80,7 @@ def write_events(rows: list[dict], **consent_values) -> list[dict]:
             .values(head_hash=bindparam("event_hash"), **consent_values),
             [{"event_consent_id": row["consent_id"], "event_hash": row["hash"]} for row in rows],
         )
+    queue_webhooks(rows)
     return rows
 
 

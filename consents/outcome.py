@@ -10,11 +10,12 @@ from consents.evidence_models import Proof
 
 @dataclass
 class Outcome:
-    """Ids of what one verb wrote: the consents it changed, the emails to send, the proofs to timestamp."""
+    """Ids of what one verb wrote: the consents it changed, the emails to send, the proofs to timestamp, the webhooks."""
 
     consent_ids: list[int] = field(default_factory=list)
     email_ids: list[int] = field(default_factory=list)
     proof_ids: list[int] = field(default_factory=list)
+    delivery_ids: list[int] = field(default_factory=list)  # webhook deliveries not tied to a changed consent
 
     def wrote(self, *rows: OutboundEmail | Proof) -> None:
         """Note outbox emails and proofs added to the current transaction (flushed here for their ids)."""

@@ -27,6 +27,11 @@ def seal(link: str) -> str:
     return _fernet().encrypt(link.encode("utf-8")).decode("ascii")
 
 
+def unseal(sealed: str) -> str:
+    """The clear text of a sealed value (a webhook endpoint's signing secret)."""
+    return _fernet().decrypt(sealed.encode("ascii")).decode("utf-8")
+
+
 def reveal(body: str, sealed: str | None, html: bool = False) -> str:
     """A stored body with its link back in place (a body whose link cannot be read keeps its marker)."""
     if not sealed or MARKER not in body:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from rq.job import Job, JobStatus
 
@@ -10,12 +10,14 @@ from consents import clock
 from consents.deadlines import expire_overdue, queue_expiry_digests, send_due_reminders
 from consents.outbox import CLAIM_TIMEOUT, history_due, record_sent, sweepable
 from consents.outcome import Outcome
+from consents.webhook_deliveries import due_deliveries
 from extensions import get_redis
 from jobs.dispatch import dispatch
 from jobs.email import message_id_for
-from jobs.queue import chunk_key, email_job_id
+from jobs.queue import chunk_key, dispatch_webhooks, email_job_id
 
 log = logging.getLogger(__name__)
+SWEEP_GRACE = timedelta(minutes=1)  # a delivery's own job usually starts well before this
 LIVE_STATES = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
 
 
@@ -24,6 +26,7 @@ def nightly_expiry() -> dict:
     at = clock.now()
     per_sender = expire_overdue(at)
     digests = dispatch(queue_expiry_digests(at.date()))
+    dispatch_webhooks(due_deliveries(clock.now()))  # the expiries' webhooks leave now, not at the next sweep
     log.info("expired %d consents for %d senders", sum(per_sender.values()), len(per_sender))
     return {"expired": sum(per_sender.values()), "senders": len(per_sender), "digests": len(digests.email_ids)}
 
@@ -66,3 +69,8 @@ def sweep_outbox() -> int:
         record_sent(email_id, message_id_for)
     missing = [email_id for email_id in sweepable() if not _has_live_job(email_id)]
     return len(dispatch(Outcome(email_ids=missing)).email_ids)
+
+
+def sweep_webhooks() -> int:
+    """Enqueue every webhook delivery due for a minute that no worker holds (Redis was down, a worker died…)."""
+    return dispatch_webhooks(due_deliveries(clock.now() - SWEEP_GRACE))

@@ -16,6 +16,7 @@ SECONDS_PER_EMAIL = 90  # a send job's time limit per email: two SMTP timeouts (
 # How long the sweeper can find the chunk job holding an email. A queue left waiting longer than that gets those
 # emails enqueued once more by the sweeper: harmless, the claim still sends each one once.
 CHUNK_KEY_TTL = 24 * 3600
+WEBHOOK_CHUNK = 20  # webhook deliveries per job
 
 
 def get_queue(name: str = "default") -> Queue:
@@ -73,6 +74,22 @@ def _email_job(chunk: list[int]):
                                   retry=Retry(max=len(EMAIL_RETRY_INTERVALS), interval=EMAIL_RETRY_INTERVALS))
     # Each email of the job is claimed and retried on its own (jobs.email.send_emails): no RQ retry here.
     return Queue.prepare_data("jobs.email.send_emails", args=(chunk,), timeout=SECONDS_PER_EMAIL * len(chunk))
+
+
+def dispatch_webhooks(delivery_ids: list[int]) -> int:
+    """Enqueue webhook deliveries, up to WEBHOOK_CHUNK per job, in one Redis round trip; return how many."""
+    chunks = [delivery_ids[i:i + WEBHOOK_CHUNK] for i in range(0, len(delivery_ids), WEBHOOK_CHUNK)]
+    if not chunks:
+        return 0
+    queue = get_queue()
+    try:
+        # A 10 s timeout per delivery bounds a job's time; a job's deliveries are claimed one by one.
+        queue.enqueue_many([Queue.prepare_data("jobs.webhooks.deliver_webhooks", args=(chunk,),
+                                               timeout=15 * len(chunk)) for chunk in chunks])
+    except redis.exceptions.ConnectionError as exc:
+        log.warning("Redis unreachable, %d webhook deliveries left for the sweeper: %s", len(delivery_ids), exc)
+        return 0
+    return len(delivery_ids)
 
 
 def retry_email(email_id: int) -> None:

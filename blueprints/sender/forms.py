@@ -3,8 +3,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, DateField, EmailField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField,
+    BooleanField, DateField, EmailField, HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField,
+    StringField, TextAreaField,
 )
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from blueprints import KIND_CHOICES, rule
@@ -155,3 +157,28 @@ class ImportActionForm(_Scoped, FlaskForm):
     reference = StringField(_l("Référence (n° de contrat ; pour une AG : date et n° de résolution)"),
                             validators=[Length(max=200)])
     evidence = FileField(_l("Justificatif commun (PDF, JPEG ou PNG, 10 Mio au plus, facultatif)"))
+
+
+KEY_SCOPE_CHOICES = [
+    ("read", _l("Lire les consentements et les reçus")), ("ask", _l("Demander et révoquer")),
+    ("check", _l("Vérifier avant un envoi (L100)")),
+]
+
+
+class ApiKeyForm(FlaskForm):
+    """Create an API key: a name and its rights."""
+
+    name = StringField(_l("Nom de la clé (le logiciel qui l'utilise)"),
+                       validators=[DataRequired(_l("Donnez un nom à la clé.")), Length(max=100)])
+    scopes = SelectMultipleField(_l("Droits"), choices=KEY_SCOPE_CHOICES, default=["check"],
+                                 validators=[DataRequired(_l("Choisissez au moins un droit pour la clé."))],
+                                 option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
+
+
+class EndpointForm(FlaskForm):
+    """Register a webhook endpoint: its URL and the events it hears."""
+
+    url = StringField(_l("Adresse de réception (https://…)"),
+                      validators=[DataRequired(_l("Indiquez l'adresse de réception.")), Length(max=500)])
+    events = SelectMultipleField(_l("Événements"), validators=[DataRequired(_l("Choisissez au moins un événement."))],
+                                 option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
