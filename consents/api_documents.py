@@ -12,7 +12,7 @@ from consents.db import db
 from consents.evidence_models import Proof
 from consents.events import history
 from consents.links import public_url
-from consents.models import ACCEPTED, PENDING, REFUSED, REVOKED, STATUSES, Consent, ConsentEvent, utc_iso
+from consents.models import ACCEPTED, PAPER, PENDING, REFUSED, REVOKED, STATUSES, Consent, ConsentEvent, utc_iso
 from consents.receipts import consent_proof, signature_envelope
 
 MAX_PAGE = 200
@@ -25,7 +25,7 @@ class BadCursor(ValueError):
 
 
 def api_status(consent: Consent) -> str:
-    """The consent's status as the API names it: accepted, refused, expired, pending or revoked."""
+    """The consent's status as the API names it: accepted, refused, expired, pending, revoked or paper."""
     if consent.expired or (consent.status == REFUSED and consent.decided_at is None):
         return EXPIRED
     return consent.effective_status
@@ -105,7 +105,8 @@ def dpv_status(consent: Consent) -> str:
         # Recorded at the recipient's request (email, letter, phone, online): withdrawn by the person.
         by_person = revocation is None or (revocation.data or {}).get("source") != "autre"
         return "ConsentWithdrawn" if by_person else "ConsentRevoked"
-    return {ACCEPTED: "ConsentGiven", PENDING: "ConsentRequested", REFUSED: "ConsentRefused",
+    # Choosing paper letters is refusing electronic delivery.
+    return {ACCEPTED: "ConsentGiven", PENDING: "ConsentRequested", REFUSED: "ConsentRefused", PAPER: "ConsentRefused",
             EXPIRED: "ConsentExpired"}[api_status(consent)]
 
 

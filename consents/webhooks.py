@@ -30,7 +30,7 @@ EVENT_TYPES = {
     "expired": "consentement.expire",
     "revoked": "consentement.revoque",
     "withdrawal_requested": "consentement.retrait_demande",
-    "paper": "consentement.papier",
+    "paper_chosen": "consentement.papier",
 }
 TYPE_LABELS = {
     "consentement.accepte": _l("Consentement accepté"),

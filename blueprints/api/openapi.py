@@ -8,7 +8,7 @@ from blueprints.api.core import PREFIX, bp
 from consents.links import public_url
 from consents.webhooks import EVENT_TYPES
 
-_STATUS = {"type": "string", "enum": ["accepted", "refused", "expired", "pending", "revoked"]}
+_STATUS = {"type": "string", "enum": ["accepted", "refused", "expired", "pending", "revoked", "paper"]}
 _PROBLEM = {"description": _l("Erreur (RFC 9457)"), "content": {"application/problem+json": {
     "schema": {"$ref": "#/components/schemas/Probleme"}}}}
 _ERRORS = {"401": _PROBLEM, "403": _PROBLEM, "404": _PROBLEM, "422": _PROBLEM, "429": _PROBLEM}
