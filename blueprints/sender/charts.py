@@ -51,6 +51,6 @@ def daily_chart(series: list[tuple]) -> DailyChart:
         bars = sorted(((index, value, HEIGHT * value / peak) for index, value in enumerate(values) if value),
                       key=lambda bar: -bar[1])
         days.append(Day(day=day, short=format_skeleton("MMMd", day, locale=locale),
-                        long=format_skeleton("MMMEd", day, locale=locale), x=i * SLOT + (SLOT - BAR) / 2, values=tuple(values), bars=bars,
-                        tick=(last - i) % TICK_EVERY == 0))
+                        long=format_skeleton("MMMEd", day, locale=locale), x=i * SLOT + (SLOT - BAR) / 2,
+                        values=tuple(values), bars=bars, tick=(last - i) % TICK_EVERY == 0))
     return DailyChart(days=days, peak=peak, width=len(series) * SLOT)
