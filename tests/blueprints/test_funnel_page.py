@@ -28,9 +28,9 @@ def test_funnel_counts_and_rates_per_channel(logged_in, client, run_jobs):
     fragment = logged_in.get("/gestionnaire/entonnoir", headers=HX).get_data(as_text=True)
     assert "<html" not in fragment and "D'où viennent vos consentements" in fragment
     assert _steps(fragment, "Par email") == [
-        "4 demandes envoyées", "1 ouvertes (25 % de l'étape précédente)", "1 acceptées (100 % de l'étape précédente)"]
+        "4 demandes envoyées", "1 ouverte (25 % de l'étape précédente)", "1 acceptée (100 % de l'étape précédente)"]
     assert _steps(fragment, "Par vos liens de partage") == [
-        "0 visites de vos liens", "0 emails de confirmation envoyés", "0 acceptées"]
+        "0 visite de vos liens", "0 email de confirmation envoyé", "0 acceptée"]
     assert "Rien sur ce canal ces 30 derniers jours." in fragment  # the link channel draws no empty chart
     # The chart's text alternative: one row per day, today first, with each step's number.
     table = re.search(r'<table class="daily-table">.*?</table>', fragment, re.S).group(0)
