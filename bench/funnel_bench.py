@@ -119,18 +119,23 @@ def main() -> int:
         log(f"    totals: email {email['email'].totals}, link {email['lien'].totals}")
     client = app.test_client()
     assert client.post("/connexion", data={"email": EMAIL, "password": PASSWORD}).status_code == 302
-    timings = []
-    for i in range(args.requests + 10):
-        began = time.perf_counter()
-        response = client.get("/gestionnaire/entonnoir", headers={"HX-Request": "true"})
-        if i >= 10:  # the first ones warm the caches
-            timings.append((time.perf_counter() - began) * 1000)
-        assert response.status_code == 200 and "funnel-steps" in response.get_data(as_text=True)
-    timings.sort()
-    p50, p95 = statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
-    verdict = "PASS" if p95 < P95_TARGET_MS else "FAIL"
-    log(f"[3] GET /gestionnaire/entonnoir (htmx), {len(timings)} requests in process: "
-        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 < {P95_TARGET_MS:.0f} ms) {verdict}")
+    verdict = "PASS"
+    # The manager's counts (already measured by manager_bench) run the same way, as a yardstick on a busy machine.
+    for path, marker in (("/gestionnaire/entonnoir", "funnel-steps"), ("/gestionnaire/compteurs", "tabs")):
+        timings = []
+        for i in range(args.requests + 10):
+            began = time.perf_counter()
+            response = client.get(path, headers={"HX-Request": "true"})
+            if i >= 10:  # the first ones warm the caches
+                timings.append((time.perf_counter() - began) * 1000)
+            assert response.status_code == 200 and marker in response.get_data(as_text=True)
+        timings.sort()
+        p50, p95 = statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+        passed = "PASS" if p95 < P95_TARGET_MS else "FAIL"
+        if path.endswith("entonnoir"):
+            verdict = passed
+        log(f"[3] GET {path} (htmx), {len(timings)} requests in process: "
+            f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (target p95 < {P95_TARGET_MS:.0f} ms) {passed}")
     return 0 if verdict == "PASS" else 1
 
 

@@ -48,10 +48,11 @@ AUDIT_SCRIPT = """
     setTimeout(done, 3000);  // a page whose load waits on a held request is judged anyway
   });
   let queue = Promise.resolve();
+  const doc = Math.random().toString(36).slice(2);  // tells this document's reports from its predecessor's
   window.__a11yAudit = () => {
-    window.__a11yReport('start', location.href, []);
+    window.__a11yReport('start', doc, location.href, []);
     queue = queue.then(loaded).then(once).catch(e => ['audit failed: ' + e])
-      .then(found => window.__a11yReport('done', location.href, found));
+      .then(found => window.__a11yReport('done', doc, location.href, found));
     return queue;
   };
   document.addEventListener('DOMContentLoaded', window.__a11yAudit);
@@ -69,31 +70,33 @@ def audit_now(page) -> None:
 def watch_accessibility(page, problems: list[str], who: str) -> None:
     """Audit every page state before the browser leaves it; findings go to `problems`, once per page and finding."""
     seen: set[str] = set()
-    running = {"audits": 0}
+    shown = {"doc": None, "audits": 0}  # the document on screen and how many of its audits are running
+    gone: set[str] = set()  # documents replaced by a newer one: a late report of theirs changes no count
     waiting: list = []
 
-    def report(_source, what: str, url: str, findings: list[str]) -> None:
-        if what == "start":
-            running["audits"] += 1
-            return
-        running["audits"] -= 1
+    def report(_source, what: str, doc: str, url: str, findings: list[str]) -> None:
         for finding in findings:
             key = url.split("?")[0] + finding
             if key not in seen:
                 seen.add(key)
                 problems.append(f"{who} accessibility on {url}: {finding}")
-        if running["audits"] <= 0:
+        if doc in gone:
+            return
+        if doc != shown["doc"]:  # a new document: nothing of its predecessor is left to wait for
+            gone.add(shown["doc"])
+            shown.update(doc=doc, audits=0)
+        shown["audits"] += 1 if what == "start" else -1
+        if shown["audits"] <= 0:
             release()
 
     def release() -> None:
-        running["audits"] = 0
         while waiting:
             waiting.pop(0).continue_()
 
     def before_request(route, request) -> None:
         # Leaving the page (or swapping part of it) waits for the audit of what is shown now.
         leaves = request.resource_type == "document" or "hx-request" in request.headers
-        if leaves and running["audits"] > 0:
+        if leaves and shown["audits"] > 0:
             waiting.append(route)
         else:
             route.continue_()
@@ -102,6 +105,4 @@ def watch_accessibility(page, problems: list[str], who: str) -> None:
     page.add_init_script(path=str(AXE))
     page.add_init_script(f"{AUDIT_SCRIPT}({[WCAG_TAGS, MIN_TARGET]!r})")
     page.route("**/*", before_request)
-    # A new document ends the old one's audits, finished or not.
-    page.on("framenavigated", lambda frame: release() if frame == page.main_frame else None)
     _WATCHED.add(page)
