@@ -17,8 +17,7 @@ EMAIL, LINK = "email", "lien"
 
 @dataclass
 class Funnel:
-    """One channel's three steps per day (UTC), oldest day first: email sent, opened, accepted; or link visits,
-    confirmations sent, accepted."""
+    """A channel's three steps per UTC day, oldest first: sent, opened, accepted (or visits, confirmations, …)."""
 
     channel: str
     series: list[tuple[date, int, int, int]]
@@ -49,8 +48,12 @@ def funnels(sender_id: int, days: int = FUNNEL_DAYS) -> list[Funnel]:
                 .group_by(ConsentRequest.channel, made))
     for channel, day, sent, opened, accepted in db.session.execute(requests):
         counts = steps[channel].get(_day(day))
-        if counts is not None:  # a clock set back in tests can put a request after today
-            counts[:] = [sent, opened, accepted] if channel == EMAIL else [counts[0], counts[1], accepted]
+        if counts is None:  # made after today: only a clock moved back does that
+            continue
+        if channel == EMAIL:
+            counts[:] = [sent, opened, accepted]
+        else:  # a link's visits and confirmations are counted where they are kept, below
+            counts[2] = accepted
     visits = (select(LinkVisit.day, func.sum(LinkVisit.visits)).join(ShareLink, ShareLink.id == LinkVisit.link_id)
               .where(ShareLink.sender_id == sender_id, LinkVisit.day >= start).group_by(LinkVisit.day))
     asked = func.date(LinkConfirmation.created_at)
