@@ -25,6 +25,8 @@ class ShareLink(db.Model):
 class LinkConfirmation(db.Model):
     """A visitor's request through a share link, waiting for the address owner's answer (double opt-in)."""
 
+    __table_args__ = (db.Index("ix_link_confirmation_link_created", "link_id", "created_at"),)  # the funnel
+
     id = db.Column(db.Integer, primary_key=True)
     link_id = db.Column(db.Integer, db.ForeignKey("share_link.id"), nullable=False, index=True)
     email = db.Column(db.String(254), nullable=False)

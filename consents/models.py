@@ -162,6 +162,8 @@ class ConsentRequest(db.Model):
 
     __table_args__ = (
         db.Index("ix_consent_request_consent_latest", "consent_id", "id"),
+        db.Index("ix_consent_request_sender_created", "sender_id", "created_at",  # the manager's funnel
+                 postgresql_include=["channel", "sent_at", "opened_at", "answer"]),
         db.Index("ix_consent_request_open_deadline", "deadline",
                  postgresql_where=db.text("answered_at IS NULL"), sqlite_where=db.text("answered_at IS NULL")),
     )

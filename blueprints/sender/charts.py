@@ -1,33 +1,56 @@
-"""Geometry of the small server-rendered SVG chart of a share link's numbers."""
+"""Geometry of the server-rendered daily charts (a share link's numbers, the manager's funnel): bars and dated axis."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-WIDTH, HEIGHT, PAD = 600, 160, 24
+from babel.dates import format_skeleton
+from flask_babel import get_locale
+
+SLOT, BAR, HEIGHT = 10, 8, 100  # SVG units per day, bar width, plot height (the SVG stretches to its box)
+TICK_EVERY = 7  # days between dated ticks, counted back from the last day
 
 
 @dataclass
-class Bar:
-    """One day's bars: x position and heights for visits, confirmations, consents."""
+class Day:
+    """One day of a chart: its values, its bars as (series index, value, height) drawn tallest first, its labels."""
 
     day: date
+    short: str  # «30 nov.» / «Nov 30»
+    long: str  # «lun. 30 nov.» / «Mon, Nov 30»
     x: float
-    width: float
-    heights: tuple[float, float, float]
-    values: tuple[int, int, int]
+    values: tuple[int, ...]
+    bars: list[tuple[int, int, float]]
+    tick: bool
 
 
-def daily_bars(series: list[tuple[date, int, int, int]]) -> tuple[list[Bar], int]:
-    """Lay out one group of three bars per day, scaled to the largest value; return the bars and that maximum."""
-    peak = max((max(v, c, o) for _d, v, c, o in series), default=0)
-    if not series:
-        return [], 0
-    slot = (WIDTH - 2 * PAD) / len(series)
-    scale = (HEIGHT - 2 * PAD) / peak if peak else 0
-    bars = [
-        Bar(day=d, x=PAD + i * slot, width=max(slot / 3 - 1, 1), heights=(v * scale, c * scale, o * scale),
-            values=(v, c, o))
-        for i, (d, v, c, o) in enumerate(series)
-    ]
-    return bars, peak
+@dataclass
+class DailyChart:
+    """A chart of several series per day: the days oldest first, the largest value, the plot's size."""
+
+    days: list[Day]
+    peak: int
+    width: int
+    height: int = HEIGHT
+    bar: int = BAR
+
+    @property
+    def empty(self) -> bool:
+        """True when every value of every day is zero."""
+        return self.peak == 0
+
+
+def daily_chart(series: list[tuple]) -> DailyChart:
+    """Lay out (day, value, value, ...) rows: each day's bars overlap, tallest behind, scaled to the largest value."""
+    peak = max((max(values) for _day, *values in series), default=0)
+    last, locale = len(series) - 1, get_locale()
+    days = []
+    for i, (day, *values) in enumerate(series):
+        # Funnel steps shrink from one to the next, so the bars overlap rather than stand side by side: each day
+        # keeps a bar wide enough to read and to point at on a 360 px phone.
+        bars = sorted(((index, value, HEIGHT * value / peak) for index, value in enumerate(values) if value),
+                      key=lambda bar: -bar[1])
+        days.append(Day(day=day, short=format_skeleton("MMMd", day, locale=locale),
+                        long=format_skeleton("MMMEd", day, locale=locale), x=i * SLOT + (SLOT - BAR) / 2,
+                        values=tuple(values), bars=bars, tick=(last - i) % TICK_EVERY == 0))
+    return DailyChart(days=days, peak=peak, width=len(series) * SLOT)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints import wants_partial
-from blueprints.sender.charts import HEIGHT, PAD, WIDTH, daily_bars
+from blueprints.sender.charts import daily_chart
 from blueprints.sender.forms import LinkForm
 from consents.links import public_url
 from consents.link_models import ShareLink
@@ -40,10 +40,9 @@ def links():
 def link_detail(link_id: int):
     """One link's embedding kit, numbers and chart."""
     link = own(ShareLink, link_id)
-    bars, peak = daily_bars(link_series(link))
     url = public_url("recipient.share_landing", slug=link.slug)
-    return render_template("sender/link.html", link=link, url=url, numbers=link_numbers(link), bars=bars, peak=peak,
-                           chart={"width": WIDTH, "height": HEIGHT, "pad": PAD},
+    return render_template("sender/link.html", link=link, url=url, numbers=link_numbers(link),
+                           chart=daily_chart(link_series(link)),
                            email_button=render_template("sender/snippets/email_button.html", link=link, url=url),
                            web_snippet=render_template("sender/snippets/web_snippet.html", link=link, url=url))
 

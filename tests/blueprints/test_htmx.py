@@ -28,6 +28,7 @@ def routes(logged_in, sender_user):
         "/gestionnaire", "/gestionnaire?q=marie&statut=accepted",
         f"/gestionnaire/contacts/{consent.id}",
         f"/gestionnaire/envois/{AskBatch.query.order_by(AskBatch.id).first().id}",
+        "/gestionnaire/entonnoir",
     ]
 
 

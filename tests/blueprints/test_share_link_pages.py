@@ -2,6 +2,7 @@
 import re
 import shutil
 import subprocess
+from datetime import date
 
 import pytest
 
@@ -115,7 +116,7 @@ def test_a_refusal_stays_until_the_owner_answers(logged_in, client):
 def test_numbers_chart_and_kit(logged_in, client):
     link = _create(logged_in)
     empty = logged_in.get(f"/gestionnaire/liens/{link.id}").get_data(as_text=True)
-    assert "<svg" in empty and "<rect" not in empty and "max 0" in empty
+    assert '<div class="daily-plot"' in empty and 'class="bar-' not in empty
     for _ in range(3):
         client.get(f"/l/{link.slug}")
     _landing(client, link, email="a@example.fr")
@@ -125,7 +126,8 @@ def test_numbers_chart_and_kit(logged_in, client):
     numbers = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", page))
     assert numbers["Visites"] == "3" and numbers["Confirmations envoyées"] == "2"
     assert numbers["Consentements obtenus"] == "1" and numbers["Taux d'acceptation"].startswith("50")
-    assert page.count("<rect") == 3  # today's visits, confirmations and consents
+    assert page.count('<rect x=') == 3  # today's visits, confirmations and consents
+    assert _table_rows(page)[0][1:] == ["3", "2", "1"] and len(_table_rows(page)) == 30
     button = re.search(r'<textarea id="kit-button"[^>]*>(.*?)</textarea>', page, re.S).group(1)
     assert "&lt;script" not in button.lower() and "&lt;style" not in button.lower() and "class=" not in button
     assert f"http://consent.test/l/{link.slug}" in button and "style=" in button
@@ -133,13 +135,32 @@ def test_numbers_chart_and_kit(logged_in, client):
     assert "Newsletter mars" in listing and "3 visites" in listing and "1 consentement obtenu" in listing
 
 
-def test_chart_with_many_days(logged_in, client, frozen_now):
+def _table_rows(page: str) -> list[list[str]]:
+    """The chart's table, newest day first: the day, then each series' value."""
+    body = re.search(r'<table class="daily-table">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
+    return [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+
+
+def test_chart_with_many_days_has_dated_axis_and_table(logged_in, client, frozen_now):
+    frozen_now.advance(days=(date(2026, 11, 30) - frozen_now.now.date()).days)
     link = _create(logged_in)
-    for _ in range(5):
-        client.get(f"/l/{link.slug}")
+    frozen_now.advance(days=-4)
+    for visits in (1, 2, 0, 3, 1):  # 26 to 30 November
+        for _ in range(visits):
+            client.get(f"/l/{link.slug}")
         frozen_now.advance(days=1)
+    frozen_now.advance(days=-1)
     page = logged_in.get(f"/gestionnaire/liens/{link.id}").get_data(as_text=True)
-    assert page.count("<rect") == 5 and "max 1" in page
+    assert page.count("<rect x=") == 4
+    axis = re.search(r'<div class="daily-x">(.*?)</div>', page, re.S).group(1)
+    # Dated ticks a week apart, ending today; the scale's top is the busiest day.
+    ticks = re.findall(r"<span><span>([^<]+)</span></span>", axis)
+    assert ticks == ["2 nov.", "9 nov.", "16 nov.", "23 nov.", "30 nov."]
+    assert re.search(r'<div class="daily-y"><span>3</span><span>0</span></div>', page)
+    rows = _table_rows(page)
+    assert [row[1] for row in rows[:5]] == ["1", "3", "0", "2", "1"] and rows[0][0] == "lun. 30 nov."
+    english = logged_in.get(f"/gestionnaire/liens/{link.id}", headers={"Accept-Language": "en"})
+    assert "<span><span>Nov 30</span></span>" in english.get_data(as_text=True)
 
 
 @pytest.mark.skipif(not (shutil.which("zbarimg") and shutil.which("rsvg-convert")),

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from accessibility import audit_now, watch_accessibility
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -74,7 +76,7 @@ def live_server(app_config):
 
 
 class Pages:
-    """Screenshots and the no-horizontal-scroll check, for every page the test visits."""
+    """Screenshots, the no-horizontal-scroll check and an accessibility audit, for every page the test visits."""
 
     def __init__(self, prefix: str = "core-flow"):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -85,8 +87,9 @@ class Pages:
         self.overflows: list[str] = []
 
     def check(self, page, name: str) -> None:
-        """Take a full-page screenshot, then record any horizontal overflow with the elements causing it."""
+        """Take a full-page screenshot, record any horizontal overflow with the elements causing it, audit the page."""
         self.step += 1
+        audit_now(page)
         page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{self.step:02d}-{name}.png"), full_page=True)
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > WIDTH:
@@ -116,7 +119,8 @@ def _watch(page, problems: list[str], who: str) -> None:
 
 
 def french_phones(browser, problems: list[str], *who: str) -> list:
-    """One page per person at 360×740, each in a browser context of its own (its own cookies), watched for errors.
+    """One page per person at 360×740, each in a browser context of its own (its own cookies), watched for errors
+    and audited for accessibility (axe-core, WCAG 2.1 A/AA, and 44 px touch targets) on every page it leaves.
 
     French browsers: the interface language follows Accept-Language.
     """
@@ -126,6 +130,7 @@ def french_phones(browser, problems: list[str], *who: str) -> list:
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         _watch(page, problems, name)
+        watch_accessibility(page, problems, name)
         pages.append(page)
     return pages
 
