@@ -1,12 +1,12 @@
 """the manager's acceptance funnel: a sender's requests by creation time
 
 Revision ID: 0022
-Revises: 0015
+Revises: 0021
 """
 from alembic import op
 
 revision = '0022'
-down_revision = '0015'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

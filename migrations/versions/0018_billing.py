@@ -1,12 +1,12 @@
 """billing: one charge per consent obtained, monthly statements, the statement numbering counter
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0019'
+revision = '0018'
 down_revision = '0017'
 branch_labels = None
 depends_on = None

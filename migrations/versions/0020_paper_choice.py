@@ -1,13 +1,13 @@
 """the paper-or-electronic choice (LRO): a request may offer paper, and a paper choice keeps its postal address
 
-Revision ID: 0018
-Revises: 0021
+Revision ID: 0020
+Revises: 0019
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0018'
-down_revision = '0021'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """API keys, idempotent replies, webhook endpoints, messages and deliveries
 
-Revision ID: 0020
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0020'
-down_revision = '0018'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """L100: indexes for the manager's «Envoi LRE possible» and «Envoi avis possible»: contacts by kind, consents given
 
-Revision ID: 0021
-Revises: 0019
+Revision ID: 0019
+Revises: 0018
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0021'
-down_revision = '0019'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
