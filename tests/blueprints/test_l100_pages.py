@@ -120,3 +120,11 @@ def test_templates_and_texts_never_claim_the_law_requires_consent_without_naming
         for line in path.read_text(encoding="utf-8").splitlines():
             if "exige" in line and "accord" in line:
                 assert "n'exige pas" in line or "particulier" in line.lower(), (path, line)
+
+
+def test_sendable_tabs_appear_once_and_the_counts_fragment_never_repeats_them(logged_in):
+    accept_one(logged_in, email="marie@example.fr")
+    page = logged_in.get("/gestionnaire").get_data(as_text=True)
+    counts = logged_in.get("/gestionnaire/compteurs", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert page.count("Envoi LRE possible") == 1 and page.count("Envoi avis possible") == 1
+    assert "Envoi LRE possible" not in counts and 'id="tabs"' in counts  # it replaces #tabs alone
