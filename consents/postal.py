@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from consents import clock
 from consents.db import db
-from consents.events import first_event_after, record_event
+from consents.events import first_event_after, lock_head, record_event
 from consents.evidence_models import Proof
 from consents.lifecycle import RequestExpired
 from consents.models import PAPER, Consent, ConsentRequest, Sender
@@ -116,7 +116,9 @@ def paper_asked_since(proof: Proof) -> PostalAddress | None:
 def ask_paper(proof: Proof, address: Address, *, language: str, ip: str | None, user_agent: str | None) -> Outcome:
     """A recipient asks, from their receipt's link, for paper letters: «Papier» at once, and the sender is told."""
     outcome = Outcome()
+    lock_head(proof.consent_id)  # a concurrent double submit waits here, then finds the first one's choice
     if paper_asked_since(proof) is not None:
+        db.session.rollback()
         return outcome
     consent = proof.consent
     _record_paper(consent, address, outcome, request=None, ip=ip, user_agent=user_agent,

@@ -37,7 +37,7 @@ class _AskBase(_Scoped, FlaskForm):
     """What every ask has: consent or the paper-or-electronic choice, the scope and the response delay."""
 
     # Left out of a post (an older form, a script), it stays «Demander le consentement».
-    mode = RadioField(_l("Ce que vous proposez"), default="consentement", choices=[
+    mode = SelectField(_l("Ce que vous proposez"), default="consentement", choices=[
         ("consentement", _l("Demander le consentement")),
         ("lro", _l("Proposer le choix papier / électronique")),
     ])

@@ -43,7 +43,7 @@ def test_recipient_chooses_paper_with_an_address_in_browser(live_server, app):
                 sender.goto(f"{base_url}/gestionnaire/demander")
                 sender.get_by_label("Adresse email du destinataire").fill(RECIPIENT)
                 sender.get_by_label("Nom du destinataire").fill("Paul Martin")
-                sender.get_by_label("Proposer le choix papier / électronique").check()
+                sender.get_by_label("Ce que vous proposez").select_option("lro")
                 pages.check(sender, "ask-lro")
                 sender.get_by_role("button", name="Envoyer la demande").click()
                 expect(sender.locator(".notice-success")).to_contain_text(RECIPIENT)

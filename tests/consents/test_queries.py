@@ -7,7 +7,7 @@ from conftest import ask, make_sender
 from consents.db import db
 from consents.deadlines import expire_overdue
 from consents.lifecycle import answer_request, request_consents
-from consents.models import ACCEPTED, PENDING, REFUSED, REVOKED, Consent, ConsentRequest
+from consents.models import ACCEPTED, PAPER, PENDING, REFUSED, REVOKED, Consent, ConsentRequest
 from consents.queries import INVALID, WITHDRAWAL, list_consents, status_counts
 from consents.rules import Recipient
 from consents.texts import consent_text
@@ -27,7 +27,7 @@ def _answer(email, accept):
 def _recount(sender_id):
     """The counts computed row by row, as the manager must show them."""
     consents = Consent.query.filter_by(sender_id=sender_id).all()
-    counts = {ACCEPTED: 0, REFUSED: 0, PENDING: 0, REVOKED: 0, **Counter(c.effective_status for c in consents)}
+    counts = {ACCEPTED: 0, REFUSED: 0, PENDING: 0, REVOKED: 0, PAPER: 0, **Counter(c.effective_status for c in consents)}
     counts[INVALID] = sum(c.bounced_at is not None for c in consents)
     counts[WITHDRAWAL] = sum(c.withdrawal_requested_at is not None for c in consents)
     return counts
@@ -35,17 +35,17 @@ def _recount(sender_id):
 
 def test_counts_follow_requests_answers_and_revocations(sender_user):
     sender_id = sender_user.sender_id
-    assert status_counts(sender_id) == {ACCEPTED: 0, REFUSED: 0, PENDING: 0, REVOKED: 0, INVALID: 0, WITHDRAWAL: 0}
+    assert status_counts(sender_id) == {ACCEPTED: 0, REFUSED: 0, PENDING: 0, REVOKED: 0, PAPER: 0, INVALID: 0, WITHDRAWAL: 0}
     _ask(sender_user, "a@example.fr", "b@example.fr", "c@example.fr")
-    assert status_counts(sender_id) == {ACCEPTED: 0, REFUSED: 0, PENDING: 3, REVOKED: 0, INVALID: 0, WITHDRAWAL: 0}
+    assert status_counts(sender_id) == {ACCEPTED: 0, REFUSED: 0, PENDING: 3, REVOKED: 0, PAPER: 0, INVALID: 0, WITHDRAWAL: 0}
     _answer("a@example.fr", accept=True)
     _answer("b@example.fr", accept=False)
-    assert status_counts(sender_id) == {ACCEPTED: 1, REFUSED: 1, PENDING: 1, REVOKED: 0, INVALID: 0, WITHDRAWAL: 0}
+    assert status_counts(sender_id) == {ACCEPTED: 1, REFUSED: 1, PENDING: 1, REVOKED: 0, PAPER: 0, INVALID: 0, WITHDRAWAL: 0}
     accepted = Consent.query.filter_by(status=ACCEPTED).one()
     accepted.status = REVOKED
     Consent.query.filter_by(status=PENDING).one().bounced_at = accepted.changed_at
     db.session.commit()
-    assert status_counts(sender_id) == {ACCEPTED: 0, REFUSED: 1, PENDING: 1, REVOKED: 1, INVALID: 1, WITHDRAWAL: 0}
+    assert status_counts(sender_id) == {ACCEPTED: 0, REFUSED: 1, PENDING: 1, REVOKED: 1, PAPER: 0, INVALID: 1, WITHDRAWAL: 0}
     assert status_counts(sender_id) == _recount(sender_id)
 
 
