@@ -27,24 +27,16 @@ def seal(link: str) -> str:
     return _fernet().encrypt(link.encode("utf-8")).decode("ascii")
 
 
-def unseal(sealed: str) -> str:
-    """The clear text of a sealed value (a webhook endpoint's signing secret)."""
-    return _fernet().decrypt(sealed.encode("ascii")).decode("utf-8")
-
-
 def reveal(body: str, sealed: str | None, html: bool = False) -> str:
     """A stored body with its link back in place (a body whose link cannot be read keeps its marker)."""
-    if not sealed or MARKER not in body:
-        return body
-    try:
-        link = _fernet().decrypt(sealed.encode("ascii")).decode("utf-8")
-    except InvalidToken:
+    link = unseal(sealed) if MARKER in body else None
+    if link is None:
         return body
     return body.replace(MARKER, str(escape(link)) if html else link)
 
 
 def unseal(sealed: str | None) -> str | None:
-    """A sealed value read back (a staff member's TOTP secret); None when it cannot be read."""
+    """A sealed value read back (a link, a TOTP secret, a webhook secret); None when it cannot be read."""
     try:
         return _fernet().decrypt(sealed.encode("ascii")).decode("utf-8") if sealed else None
     except InvalidToken:
