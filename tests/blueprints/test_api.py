@@ -231,7 +231,9 @@ def test_api_posts_need_no_csrf_token_but_forms_still_do(app_config, sender_user
 def test_verification_answers_the_l100_question(app, logged_in, sender_user, frozen_now):
     accept_one(logged_in, email="marie@example.fr")
     ask(logged_in, email="jean@example.fr")
-    ask(logged_in, email="pro@example.fr", kind="professionnel")
+    # The form warns that a professional need not consent to an LRE; the sender asks anyway.
+    logged_in.post("/gestionnaire/demander", data={"email": "pro@example.fr", "name": "", "kind": "professionnel",
+                                                   "scope": "lre", "delay": "15", "professionals": "ask"})
     client = app.test_client()
     token = key_for(sender_user, scopes=("check",))
 

@@ -68,7 +68,7 @@ def test_billing_page_and_statement_download_in_browser(live_server, app, monkey
             expect(closed).to_contain_text("3 consentements obtenus")
             expect(closed).to_contain_text("3,56")
             pages.check(sender, "billing")
-            pdf_link = closed.get_by_role("link", name="Relevé REL-000001 (PDF)")
+            pdf_link = closed.get_by_role("link", name="PDF du relevé REL-000001")
             box = pdf_link.bounding_box()
             assert box["height"] >= 44 and box["width"] >= 44
             pdf_link.focus()
