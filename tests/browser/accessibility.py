@@ -70,7 +70,8 @@ def audit_now(page) -> None:
 def watch_accessibility(page, problems: list[str], who: str) -> None:
     """Audit every page state before the browser leaves it; findings go to `problems`, once per page and finding."""
     seen: set[str] = set()
-    shown = {"doc": None, "audits": 0}  # the document on screen and how many of its audits are running
+    # The document on screen, how many of its audits are running, and whether one of them has finished.
+    shown = {"doc": None, "audits": 0, "judged": False}
     gone: set[str] = set()  # documents replaced by a newer one: a late report of theirs changes no count
     waiting: list = []
 
@@ -84,19 +85,26 @@ def watch_accessibility(page, problems: list[str], who: str) -> None:
             return
         if doc != shown["doc"]:  # a new document: nothing of its predecessor is left to wait for
             gone.add(shown["doc"])
-            shown.update(doc=doc, audits=0)
+            shown.update(doc=doc, audits=0, judged=False)
         shown["audits"] += 1 if what == "start" else -1
+        shown["judged"] = shown["judged"] or what == "done"
         if shown["audits"] <= 0:
             release()
 
     def release() -> None:
         while waiting:
-            waiting.pop(0).continue_()
+            route = waiting.pop(0)
+            try:
+                route.continue_()
+            except Exception:  # noqa: BLE001  the page dropped that request meanwhile (htmx replaced it): the others still go
+                continue
 
     def before_request(route, request) -> None:
-        # Leaving the page (or swapping part of it) waits for the audit of what is shown now.
-        leaves = request.resource_type == "document" or "hx-request" in request.headers
-        if leaves and shown["audits"] > 0:
+        # A swap waits for the audit of what is shown now; leaving waits only until the page was judged once, since
+        # Chromium can stall a later audit of a page it is leaving, and nothing would then release the navigation.
+        swaps = "hx-request" in request.headers
+        leaves = request.resource_type == "document" and not shown["judged"]
+        if (swaps or leaves) and shown["audits"] > 0:
             waiting.append(route)
         else:
             route.continue_()
