@@ -25,10 +25,6 @@ class ApiKey(db.Model):
     sender = db.relationship(Sender)
     created_by = db.relationship(User)
 
-    def allows(self, scope: str) -> bool:
-        """True when the key was given this scope."""
-        return scope in self.scopes.split()
-
 
 class IdempotentReply(db.Model):
     """The answer given to a request carrying an Idempotency-Key, replayed when the key comes again."""

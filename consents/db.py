@@ -3,6 +3,7 @@ import json
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, MetaData, Text, bindparam, cast, func, insert, select, text
+from sqlalchemy.engine import Row
 from sqlalchemy.dialects.postgresql import ARRAY
 
 # Stable constraint names keep migrations identical on SQLite and PostgreSQL.
@@ -15,6 +16,16 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+
+
+def read_one(statement, **params) -> Row | None:
+    """The first row of one read-only statement, on an autocommit connection of its own.
+
+    The API's hot path reads this way, with statements built once at import: no BEGIN and no ROLLBACK travel to the
+    server, and no ORM objects nor SQL expressions are built per call.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.execute(statement, params).first()
 
 
 def skip_disk_wait() -> None:

@@ -5,13 +5,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask_babel import format_date, gettext as _, lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, true
-from sqlalchemy.orm import lazyload
+from sqlalchemy import and_, bindparam, func, or_, select, true
 
 from consents import clock
-from consents.db import db
+from consents.db import read_one
 from consents.evidence_models import Proof
-from consents.models import ACCEPTED, PENDING, REFUSED, REVOKED, Consent, Contact
+from consents.models import ACCEPTED, PENDING, REFUSED, REVOKED, Consent, Contact, Sender
 from consents.rules import Recipient, RuleError, normalise_email
 
 LRE, AVIS = "lre", "avis"
@@ -121,21 +120,35 @@ def _state(consent: Consent, at: datetime) -> tuple[str, datetime | None]:
     return ACCEPTED, consent.decided_at
 
 
-def check(sender_id: int, email: str, mail_type: str) -> Verdict:
-    """The verdict for one sender's address, in one indexed query; raises RuleError for a bad address or type."""
-    check_mail_type(mail_type)
-    latest_proof = (select(func.max(Proof.id)).where(Proof.consent_id == Consent.id)
-                    .correlate(Consent).scalar_subquery())
-    row = db.session.execute(
-        select(Contact, Consent, latest_proof)
-        .outerjoin(Consent, Consent.contact_id == Contact.id)
-        .options(lazyload(Consent.contact))  # the contact is already in the row
-        .where(Contact.sender_id == sender_id, Contact.email == normalise_email(email))
-    ).first()
-    if row is None:
+_LATEST_PROOF = select(func.max(Proof.id)).where(Proof.consent_id == Consent.id).correlate(Consent).scalar_subquery()
+
+
+def with_verdict_columns(statement, sender_id):
+    """`statement` plus the columns verdict() reads, of the address bound as :email in the book of `sender_id`."""
+    # Columns, not entities: verdict() reads them off the row. Outer joins: an address not in the book still gives a
+    # row, its `kind` NULL.
+    return (statement.add_columns(Contact.kind, Consent.id.label("consent_id"), Consent.status, Consent.scope_lre,
+                                  Consent.scope_avis, Consent.deadline, Consent.changed_at, Consent.decided_at,
+                                  Consent.revoked_at, Consent.withdrawal_requested_at, _LATEST_PROOF.label("proof_id"))
+            .outerjoin(Contact, and_(Contact.sender_id == sender_id, Contact.email == bindparam("email")))
+            .outerjoin(Consent, Consent.contact_id == Contact.id))
+
+
+def row_verdict(row, mail_type: str) -> Verdict:
+    """The verdict of a row read with with_verdict_columns() (None: no such sender)."""
+    if row is None or row.kind is None:
         return verdict(None, None, mail_type)
-    found = verdict(row[0], row[1], mail_type)
-    return replace(found, proof_id=row[2]) if found.reason == "consent" else found
+    found = verdict(row, row if row.consent_id is not None else None, mail_type)
+    return replace(found, proof_id=row.proof_id) if found.reason == "consent" else found
+
+
+_CHECK = with_verdict_columns(select(Sender.id).where(Sender.id == bindparam("sender_id")), Sender.id)
+
+
+def check(sender_id: int, email: str, mail_type: str) -> Verdict:
+    """The verdict for one sender's address, in one indexed read; raises RuleError for a bad address or type."""
+    check_mail_type(mail_type)
+    return row_verdict(read_one(_CHECK, sender_id=sender_id, email=normalise_email(email)), mail_type)
 
 
 def sendable(sender_id: int, mail_type: str):

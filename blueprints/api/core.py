@@ -1,19 +1,19 @@
 """The API's plumbing: the blueprint, Bearer keys with scopes, per-key rate limits, problem+json errors."""
 from __future__ import annotations
 
-import hashlib
 import json
 from functools import wraps
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, abort, g, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from consents.api_keys import authenticate
+from consents.api_keys import PresentedKey, authenticate
 from consents.evidence_models import Proof
 from consents.links import public_url
 from consents.receipts import receipt_bytes
-from extensions import csrf, limiter
+from blueprints.api.quota import count_request
+from extensions import csrf
 
 PREFIX = "/api/v1"
 PROBLEM = "application/problem+json"
@@ -62,44 +62,47 @@ def http_problem(status: int) -> Response:
                             500: "server_error"}.get(status, "bad_request"), title, detail)
 
 
-def _rate_key() -> str:
-    """Requests are counted per presented key (a digest, never the key itself)."""
-    return "api-key:" + hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()[:32]
-
-
-def _rate_limit() -> str:
-    """The per-key limit, configurable (API_RATE_LIMIT)."""
-    return current_app.config["API_RATE_LIMIT"]
-
-
-limiter.limit(_rate_limit, key_func=_rate_key)(bp)
-
-
 @bp.after_request
 def no_store(response: Response) -> Response:
-    """API answers are personal data: never cached."""
+    """API answers are personal data, never cached; each tells where its key stands in its quota."""
     response.headers.setdefault("Cache-Control", "no-store")
+    if g.get("quota") is not None:
+        for name, value in g.quota.headers().items():
+            response.headers.setdefault(name, value)
     return response
 
 
+def presented_token() -> str:
+    """The Bearer token of the request, counted against its quota; else a 401 or 429 problem."""
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "unauthorized", _("Clé d'API manquante"),
+                       _("Présentez une clé d'API dans l'en-tête « Authorization: Bearer lre_… »."))
+    g.quota = count_request(token)  # before the key is looked up: a flood costs no query
+    if g.quota is not None and g.quota.exceeded:
+        abort(429)
+    return token
+
+
+def admit(key: PresentedKey | None, scope: str) -> PresentedKey:
+    """Keep a live key with `scope` in g.api_key; else a 401 or 403 problem."""
+    if key is None:
+        raise ApiError(401, "unauthorized", _("Clé d'API refusée"), _("Cette clé d'API est inconnue ou a été révoquée."))
+    if not key.allows(scope):
+        raise ApiError(403, "forbidden", _("Droit manquant"),
+                       _("Cette clé n'a pas le droit « %(scope)s ».", scope=scope), scope=scope)
+    g.api_key = key
+    return key
+
+
 def requires(scope: str):
-    """Decorate a view: a live key with `scope` in `Authorization: Bearer`, put in g.api_key; else 401 or 403."""
+    """Decorate a view: a live key with `scope` in `Authorization: Bearer`, put in g.api_key; else 401, 403 or 429."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(401, "unauthorized", _("Clé d'API manquante"),
-                               _("Présentez une clé d'API dans l'en-tête « Authorization: Bearer lre_… »."))
-            key = authenticate(token.strip())
-            if key is None:
-                raise ApiError(401, "unauthorized", _("Clé d'API refusée"),
-                               _("Cette clé d'API est inconnue ou a été révoquée."))
-            if not key.allows(scope):
-                raise ApiError(403, "forbidden", _("Droit manquant"),
-                               _("Cette clé n'a pas le droit « %(scope)s ».", scope=scope), scope=scope)
-            g.api_key = key
+            admit(authenticate(presented_token()), scope)
             return view(*args, **kwargs)
 
         return wrapped

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from blueprints.api.core import PREFIX, bp
 from consents.links import public_url
 from consents.webhooks import EVENT_TYPES
+from extensions import limiter
 
 _STATUS = {"type": "string", "enum": ["accepted", "refused", "expired", "pending", "revoked", "paper"]}
 _PROBLEM = {"description": _l("Erreur (RFC 9457)"), "content": {"application/problem+json": {
@@ -110,12 +111,14 @@ def openapi_document() -> dict:
 
 
 @bp.get("/openapi.json", endpoint="openapi")
+@limiter.limit("60 per minute")
 def openapi():
     """The OpenAPI 3.1 document."""
     return jsonify(openapi_document())
 
 
 @bp.get("/docs", endpoint="docs")
+@limiter.limit("60 per minute")
 def docs():
     """The API's readable documentation."""
     return render_template("api/docs.html", spec=openapi_document())

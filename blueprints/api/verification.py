@@ -4,23 +4,29 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
-from blueprints.api.core import ApiError, bp, invalid, requires, signed_receipt
+from blueprints.api.core import ApiError, admit, bp, invalid, presented_token, requires, signed_receipt
+from consents.api_keys import authenticate, authenticate_and_check
 from consents.evidence_models import Proof
-from consents.l100 import check
+from consents.l100 import check_mail_type
 from consents.links import public_url
 from consents.models import Consent, utc_iso
-from consents.rules import RuleError
+from consents.rules import RuleError, normalise_email
 
 
 @bp.get("/verification", endpoint="verification")
-@requires("check")
 def verification():
     """The L100 answer for one address and one mail type: may send, why, since when, and the proof."""
+    token = presented_token()
     email, mail_type = request.args.get("email", "")[:254], request.args.get("type", "")
     try:
-        verdict = check(g.api_key.sender_id, email, mail_type)
+        normalised = normalise_email(email)
+        check_mail_type(mail_type)
     except RuleError as exc:
+        admit(authenticate(token), "check")  # who asks is answered before what is wrong with the question
         raise invalid(str(exc.message)) from None
+    # The key and the verdict come in one read: this is called before every letter a sender's software sends.
+    key, verdict = authenticate_and_check(token, normalised, mail_type)
+    admit(key, "check")
     return jsonify({
         "email": email.strip(), "type": mail_type, "autorise": verdict.allowed, "raison": verdict.reason,
         "libelle": verdict.label(), "depuis": utc_iso(verdict.since),

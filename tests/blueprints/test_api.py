@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import accept_one, ask, latest_email, make_sender
-from consents.api_keys import create_key, revoke_key
+from consents.api_keys import create_key, key_hash, revoke_key
 from consents.api_models import ApiKey
 from consents.models import Consent, ConsentRequest, Contact, OutboundEmail
 
@@ -215,8 +215,49 @@ def test_rate_limit_is_per_key(limited, app, sender_user):
         assert client.get("/api/v1/consentements", headers=bearer(first)).status_code == 200
     refused = client.get("/api/v1/consentements", headers=bearer(first))
     assert_problem(refused, 429, "rate_limited")
-    assert refused.headers.get("Retry-After")
+    assert 0 < int(refused.headers["Retry-After"]) <= 60 and refused.headers["RateLimit-Remaining"] == "0"
     assert client.get("/api/v1/consentements", headers=bearer(second)).status_code == 200
+
+
+def test_every_answer_tells_where_the_key_stands_and_the_window_ends(limited, app, sender_user):
+    from extensions import get_redis
+
+    client = app.test_client()
+    token = key_for(sender_user)
+    answers = [client.get("/api/v1/verification?email=a@example.fr&type=lre", headers=bearer(token)) for _ in range(2)]
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1"]
+    assert answers[0].headers["RateLimit-Limit"] == "3" and "Retry-After" not in answers[0].headers
+    assert 0 < int(answers[1].headers["RateLimit-Reset"]) <= 60
+    # The window's counter expires, so the key gets its whole quota back a minute later.
+    counters = list(get_redis().scan_iter("api-quota:*"))
+    assert counters and all(0 < get_redis().ttl(name) <= 60 for name in counters)
+
+
+def test_without_redis_the_api_still_answers_uncounted(limited, app, sender_user):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    answer = app.test_client().get("/api/v1/verification?email=a@example.fr&type=lre",
+                                   headers=bearer(key_for(sender_user)))
+    assert answer.status_code == 200 and answer.json["raison"] == "unknown"
+    assert "RateLimit-Remaining" not in answer.headers
+
+
+def test_verification_tells_who_asks_before_what_is_wrong(client, sender_user):
+    query = {"email": "marie@example.fr", "type": "lre"}
+    assert_problem(client.get("/api/v1/verification", query_string=query), 401, "unauthorized")
+    assert_problem(client.get("/api/v1/verification", query_string=query, headers=bearer("lre_inconnue")),
+                   401, "unauthorized")
+    reader = key_for(sender_user, scopes=("read",))
+    body = assert_problem(client.get("/api/v1/verification", query_string=query, headers=bearer(reader)),
+                          403, "forbidden")
+    assert body["scope"] == "check"
+    # A bad address from an unknown key is refused for the key, not for the address.
+    bad = {"email": "pas-une-adresse", "type": "lre"}
+    assert_problem(client.get("/api/v1/verification", query_string=bad, headers=bearer("lre_inconnue")),
+                   401, "unauthorized")
+    assert_problem(client.get("/api/v1/verification", query_string=bad, headers=bearer(reader)), 403, "forbidden")
+    revoked = key_for(sender_user, scopes=("check",))
+    revoke_key(ApiKey.query.filter_by(key_hash=key_hash(revoked)).one())
+    assert_problem(client.get("/api/v1/verification", query_string=query, headers=bearer(revoked)), 401, "unauthorized")
 
 
 def test_api_posts_need_no_csrf_token_but_forms_still_do(app_config, sender_user, app):
