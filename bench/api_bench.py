@@ -3,11 +3,12 @@
 Part 1 seeds PostgreSQL (the manager bench's set-based seed), serves the app with gunicorn (2 x gthread 4, rate
 limits counted in Redis), and runs client processes, each with its own API key, first on a bare route, then on the
 verification (addresses of the sender, 1 in 5 unknown, LRE or avis), then on the bare route again: p50/p95 and
-requests per second of each. Part 2 writes 10,000 expiries through the nightly batch for a sender with one endpoint,
-so the event writer writes the messages, and two `rq worker`s deliver them to a local receiver in its own process,
-which verifies every signature with the standardwebhooks package and counts webhook-ids.
+requests per second of each; then one client alone, as one sender's software checking letter after letter.
+Part 2 writes 10,000 expiries through the nightly batch for a sender with one endpoint, so the event writer writes
+the messages, and two `rq worker`s deliver them to a local receiver in its own process, which verifies every
+signature with the standardwebhooks package and counts webhook-ids.
 
-Usage: .venv/bin/python bench/api_bench.py [--skip-seed] [--only verification|webhooks]
+Usage: .venv/bin/python bench/api_bench.py [--skip-seed] [--only verification|webhooks] [--without-quotas]
 The database (test_api by default) is dropped at the end unless --keep.
 """
 from __future__ import annotations
@@ -74,14 +75,15 @@ def prepare_keys(args, n: int) -> tuple[list[str], list[str]]:
     return keys, emails + unknown
 
 
-def start_server(args, port: int) -> subprocess.Popen:
+def start_server(args, port: int, quotas: bool = True) -> subprocess.Popen:
     """gunicorn on bench/api_wsgi.py, in its own process group."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     command = [str(Path(sys.executable).parent / "gunicorn"), "--chdir", str(ROOT / "bench"), "--pythonpath",
                str(ROOT), "--bind", f"127.0.0.1:{port}", "--workers", str(args.server_workers), "--worker-class",
                "gthread", "--threads", "4", "--timeout", "60", "--log-level", "warning",
                "--error-logfile", str(RESULTS / "api-gunicorn.log"), "api_wsgi:app"]
-    env = dict(os.environ, BENCH_DATABASE_URL=args.db_url, BENCH_REDIS_URL=args.redis_url)
+    env = dict(os.environ, BENCH_DATABASE_URL=args.db_url, BENCH_REDIS_URL=args.redis_url,
+               BENCH_API_QUOTAS="on" if quotas else "off")
     process = subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
     deadline = time.monotonic() + 180  # a loaded machine takes long to import and build the app
     while time.monotonic() < deadline and process.poll() is None:
@@ -158,6 +160,8 @@ def run_verification(args) -> bool:
         bare1 = load(port, keys, ["/bench/bare"], args.duration, "bare route")
         verify = load(port, keys, paths, args.duration, "GET /api/v1/verification")
         bare2 = load(port, keys, ["/bench/bare"], args.duration, "bare route again")
+        # What one sender's software sees: it checks each letter before sending it, one call at a time.
+        load(port, keys[:1], paths, args.duration, "GET /api/v1/verification, one client alone")
     finally:
         stop_gunicorn(server)
     bare_rps = (bare1["rps"] + bare2["rps"]) / 2
@@ -170,6 +174,20 @@ def run_verification(args) -> bool:
     log(f"  verification {verify['rps']:,.0f} req/s = {ratio:.0%} of the bare route's {bare_rps:,.0f} "
         f"(target >= {RATIO_TARGET:.0%}): {'PASS' if ok_ratio else 'FAIL'}; every answer 200: "
         f"{'PASS' if ok_status else 'FAIL'}")
+    if args.without_quotas:
+        # Not a target: the same runs with every rate limit off, to show what counting each key's requests costs.
+        log("[2b] the same with rate limits off (diagnostic)")
+        server = start_server(args, port, quotas=False)
+        try:
+            load(port, keys, paths[:200], 3, "warm-up (untimed)")
+            free_bare = [load(port, keys, ["/bench/bare"], args.duration, "bare route, no rate limit")]
+            free = load(port, keys, paths, args.duration, "GET /api/v1/verification, no rate limit")
+            free_bare.append(load(port, keys, ["/bench/bare"], args.duration, "bare route again, no rate limit"))
+        finally:
+            stop_gunicorn(server)
+        free_bare_rps = sum(run["rps"] for run in free_bare) / 2
+        log(f"  without rate limits: verification {free['rps']:,.0f} req/s = {free['rps'] / free_bare_rps:.0%} of "
+            f"the bare route's {free_bare_rps:,.0f}")
     return ok_p95 and ok_ratio and ok_status
 
 
@@ -337,6 +355,8 @@ def main() -> int:
     parser.add_argument("--rq-workers", type=int, default=2)
     parser.add_argument("--only", choices=("verification", "webhooks"))
     parser.add_argument("--skip-seed", action="store_true")
+    parser.add_argument("--without-quotas", action="store_true",
+                        help="then run the verification again with rate limits off, to show what they cost")
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -14,16 +14,18 @@ from app import create_app  # noqa: E402
 from wsgi_bench import bench_config  # noqa: E402
 
 
-def api_config(database_url: str, redis_url: str) -> dict:
-    """The bench configuration with per-key rate limits on, counted in Redis as in production (never reached)."""
+def api_config(database_url: str, redis_url: str, quotas: bool = True) -> dict:
+    """The bench configuration with per-key rate limits counted in Redis as in production (never reached); `quotas`
+    False switches every rate limit off, to show what counting costs."""
     return bench_config(database_url, redis_url) | {
-        "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": redis_url, "API_RATE_LIMIT": "1000000 per minute",
+        "RATELIMIT_ENABLED": quotas, "RATELIMIT_STORAGE_URI": redis_url, "API_RATE_LIMIT": "1000000 per minute",
     }
 
 
 def build_app():
     """The app from BENCH_DATABASE_URL and BENCH_REDIS_URL, with /bench/bare."""
-    application = create_app(api_config(os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_REDIS_URL"]))
+    application = create_app(api_config(os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_REDIS_URL"],
+                                        quotas=os.environ.get("BENCH_API_QUOTAS", "on") == "on"))
 
     @application.route("/bench/bare")
     def bench_bare():
