@@ -8,11 +8,11 @@ from flask import Blueprint, Response, abort, g, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from blueprints.api.quota import count_request
 from consents.api_keys import PresentedKey, authenticate
 from consents.evidence_models import Proof
 from consents.links import public_url
 from consents.receipts import receipt_bytes
-from blueprints.api.quota import count_request
 from extensions import csrf
 
 PREFIX = "/api/v1"
