@@ -164,10 +164,8 @@ def test_closing_a_month_twice_gives_one_statement_numbered_without_gaps(app, cl
     assert Statement.query.count() == 3
 
 
-@pytest.mark.skipif(not PG_URL, reason="real concurrency needs PostgreSQL")
-def test_a_concurrent_double_accept_gives_one_charge(app, logged_in):
-    ask(logged_in)
-    path = link_from(latest_email("request").sent_text)
+def _accept_twice_at_once(app, path: str) -> list[int]:
+    """POST «accepter» to `path` from two threads released together; their statuses (a thread's error fails the test)."""
     statuses, errors = [], []
     barrier = threading.Barrier(2)
 
@@ -184,7 +182,15 @@ def test_a_concurrent_double_accept_gives_one_charge(app, logged_in):
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert not errors and statuses == [303, 303]
+    assert not errors, errors
+    return statuses
+
+
+@pytest.mark.skipif(not PG_URL, reason="real concurrency needs PostgreSQL")
+def test_a_concurrent_double_accept_gives_one_charge(app, logged_in):
+    ask(logged_in)
+    path = link_from(latest_email("request").sent_text)
+    assert _accept_twice_at_once(app, path) == [303, 303]
     assert len(_charges()) == 1 and Proof.query.count() == 1
 
 
@@ -194,23 +200,7 @@ def test_a_concurrent_double_link_confirmation_gives_one_charge(app, logged_in, 
     revoke_consent(Consent.query.one(), user=sender_user, requested_on=date.today(), source="courrier")
     confirmation = _confirmation(sender_user)
     token = re.search(r"/l/c/([A-Za-z0-9_\-]+)", latest_email("link_confirmation").sent_text).group(1)
-    statuses, errors = [], []
-    barrier = threading.Barrier(2)
-
-    def accept():
-        client = app.test_client()
-        try:
-            barrier.wait()
-            statuses.append(client.post(f"/l/c/{token}", data={"reponse": "accepter"}).status_code)
-        except Exception as exc:  # reported below: a thread's assertion would vanish otherwise
-            errors.append(exc)
-
-    threads = [threading.Thread(target=accept) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not errors and statuses == [303, 303]
+    assert _accept_twice_at_once(app, f"/l/c/{token}") == [303, 303]
     charges = _charges()
     assert len(charges) == 2 and charges[1].request_id == db.session.get(LinkConfirmation, confirmation.id).request_id
 
